@@ -1,0 +1,125 @@
+"""Project hooks: lineage of every run in MLflow (code, environment, data digests, counts)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from kedro.framework.hooks import hook_impl
+
+from micro_expression.lineage import code_version, environment_versions, table_digest
+
+logger = logging.getLogger(__name__)
+
+# mlflow's dataset table holds digests of at most 36 characters.
+MLFLOW_DIGEST_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class TrackedTable:
+    """A table whose content digest, counts and MLflow dataset input every run records."""
+
+    key: str
+    content_columns: tuple[str, ...]
+    counted_by: str | None = None
+
+
+TRACKED_TABLES = {
+    "clip_index": TrackedTable(
+        key="clip_id",
+        content_columns=(
+            "dataset", "subject", "content_hash", "n_frames", "onset", "apex", "offset",
+            "emotion", "label", "label_id",
+        ),
+        counted_by="label",
+    ),
+    "preprocessed_index": TrackedTable(
+        key="clip_id", content_columns=("content_key", "n_samples", "label_id"), counted_by="label"
+    ),
+    "rejected_clips": TrackedTable(key="clip_id", content_columns=("source", "reason")),
+    "preprocessing_rejections": TrackedTable(key="clip_id", content_columns=("stage", "reason")),
+}
+
+
+class LineageHooks:
+    """Tags each MLflow run with its code and environment, and digests the tracked tables.
+
+    Runs after kedro-mlflow's hooks (``trylast``), so the run they open is active.
+    """
+
+    def __init__(self) -> None:
+        self._logged: set[str] = set()
+        self._dataset_params: dict[str, Any] = {}
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        self._logged.clear()
+        self._dataset_params = _dataset_params(catalog)
+        if mlflow.active_run() is None:
+            return
+        tags = code_version(Path(run_params.get("project_path") or "."))
+        tags.update({f"version.{name}": v for name, v in environment_versions().items()})
+        tags.update({f"dataset.{k}": str(v) for k, v in _flat(self._dataset_params).items()})
+        mlflow.set_tags(tags)
+
+    @hook_impl(trylast=True)
+    def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
+        self._record(dataset_name, data)
+
+    @hook_impl(trylast=True)
+    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
+        self._record(dataset_name, data)
+
+    def _record(self, name: str, data: Any) -> None:
+        tracked = TRACKED_TABLES.get(name)
+        if tracked is None or name in self._logged or mlflow.active_run() is None:
+            return
+        if not isinstance(data, pd.DataFrame):
+            return
+        self._logged.add(name)
+        columns = tuple(c for c in tracked.content_columns if c in data.columns)
+        digest = table_digest(data, columns, key=tracked.key)
+        mlflow.set_tag(f"{name}_digest", digest)
+        metrics = {f"{name}.rows": len(data)}
+        if "subject" in data.columns:
+            metrics[f"{name}.subjects"] = data["subject"].nunique()
+        if tracked.counted_by and tracked.counted_by in data.columns:
+            counts = data[tracked.counted_by].value_counts()
+            metrics.update({f"{name}.{tracked.counted_by}.{k}": int(v) for k, v in counts.items()})
+        mlflow.log_metrics(metrics)
+        source = str(self._dataset_params.get("root") or "unknown")
+        mlflow.log_input(
+            mlflow.data.from_pandas(
+                _scalar_columns(data), source=source, name=name,
+                digest=digest[:MLFLOW_DIGEST_LENGTH],
+            ),
+            context=name,
+        )
+        logger.info("%s: %d rows, digest %s", name, len(data), digest[:12])
+
+
+def _dataset_params(catalog: Any) -> dict[str, Any]:
+    try:
+        return dict(catalog.load("params:dataset"))
+    except Exception:  # a pipeline without dataset parameters records none
+        return {}
+
+
+def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _scalar_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without list-valued columns, which mlflow's schema inference rejects."""
+    listy = [c for c in table.columns if table[c].map(lambda v: isinstance(v, (list, tuple))).any()]
+    return table.drop(columns=listy)
