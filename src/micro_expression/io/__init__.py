@@ -1,0 +1,5 @@
+"""Kedro datasets of this project."""
+
+from micro_expression.io.mer_source import MERSourceDataset
+
+__all__ = ["MERSourceDataset"]

@@ -1,0 +1,18 @@
+"""Ingestion: a dataset in its native layout -> clip index + rejected clips."""
+
+from kedro.pipeline import Node, Pipeline
+
+from micro_expression.pipelines.ingestion.nodes import build_clip_index
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=build_clip_index,
+                inputs=["raw_dataset", "params:dataset"],
+                outputs=["clip_index", "rejected_clips"],
+                name="build_clip_index",
+            )
+        ]
+    )
