@@ -1,0 +1,70 @@
+"""Similarity alignment of a face into a square crop, from its 68 landmarks.
+
+A transform is a (2, 3) float64 matrix mapping image pixels (x, y) to crop pixels, usable
+directly by ``cv2.warpAffine``. The crop puts the eye centroids on a horizontal line and
+centres the bounding box of the 68 landmarks (taken in that levelled frame) in the crop,
+scaled so that its longer side plus ``margin`` times that side on each end fills the crop.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+RIGHT_EYE = slice(36, 42)  # the subject's right eye, on the image's left
+LEFT_EYE = slice(42, 48)
+
+
+def eye_centres(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids of points 36-41 and 42-47 (image-left eye first), shape (..., 2) each."""
+    points = np.asarray(landmarks, dtype=np.float64)
+    return points[..., RIGHT_EYE, :].mean(axis=-2), points[..., LEFT_EYE, :].mean(axis=-2)
+
+
+def inter_ocular_distance(landmarks: np.ndarray) -> np.ndarray | float:
+    """Distance between the two eye centroids, for (68, 2) or batched (..., 68, 2) landmarks."""
+    first, second = eye_centres(landmarks)
+    return np.linalg.norm(second - first, axis=-1)
+
+
+def similarity_to_crop(
+    landmarks: np.ndarray, crop_size: int = 144, margin: float = 0.1
+) -> np.ndarray:
+    """Rotation + uniform scale + shift putting the eyes level and the face centred in the crop."""
+    first_eye, second_eye = eye_centres(landmarks)
+    dx, dy = second_eye - first_eye
+    if np.hypot(dx, dy) < 1e-6:
+        raise ValueError("eye centroids coincide: cannot align these landmarks")
+    angle = np.arctan2(dy, dx)
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotation = np.array([[cos, sin], [-sin, cos]])  # rotates the eye axis onto +x
+
+    rotated = np.asarray(landmarks, dtype=np.float64) @ rotation.T
+    low, high = rotated.min(axis=0), rotated.max(axis=0)
+    scale = crop_size / ((1.0 + 2.0 * margin) * float(np.max(high - low)))
+    centre = 0.5 * (low + high)
+    linear = scale * rotation
+    shift = np.full(2, (crop_size - 1) / 2.0) - scale * centre
+    return np.hstack([linear, shift[:, None]])
+
+
+def warp_to_crop(image: np.ndarray, transform: np.ndarray, crop_size: int = 144) -> np.ndarray:
+    """The crop of ``image`` under ``transform`` (bilinear; borders replicate the edge pixels)."""
+    return cv2.warpAffine(
+        image,
+        transform,
+        (crop_size, crop_size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def transform_points(points: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """A new array of ``points`` (..., 2) mapped through the (2, 3) ``transform``."""
+    points = np.asarray(points, dtype=np.float64)
+    return points @ transform[:, :2].T + transform[:, 2]
+
+
+def transform_vectors(vectors: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """Displacement vectors (..., 2) mapped through the linear part of ``transform``."""
+    return np.asarray(vectors, dtype=np.float64) @ transform[:, :2].T
