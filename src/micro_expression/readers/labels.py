@@ -63,8 +63,7 @@ def scheme_for(name: str, classes: int) -> ClassScheme:
     if classes == 5 and coded_as in _FIVE_CLASS:
         five = _FIVE_CLASS[coded_as]
         return ClassScheme(f"5-class {name}", five, {coded_as: {c: c for c in five}})
-    offered = "3 or 5" if coded_as in _FIVE_CLASS else "3 only"
+    offered = "dataset.classes=3 or 5" if coded_as in _FIVE_CLASS else "only dataset.classes=3"
     raise ValueError(
-        f"dataset.classes={classes!r} is not available for dataset {name!r}: it has {offered} "
-        f"classes"
+        f"dataset.classes={classes!r} is not available for dataset {name!r}: it offers {offered}"
     )

@@ -45,7 +45,8 @@ def read_smic(root: Path, dataset: str = "smic") -> list[SourceClip]:
     for subject in _subject_folders(hs):
         for class_folder in sorted(p for p in (subject / "micro").iterdir() if p.is_dir()):
             for clip in sorted(p for p in class_folder.iterdir() if p.is_dir()):
-                listed.append((subject.name, class_folder.name, clip, numbered_frames(clip, FRAME_PATTERN)))
+                files = numbered_frames(clip, FRAME_PATTERN)
+                listed.append((subject.name, class_folder.name, clip, files))
     if not listed:
         raise ValueError(f"Empty dataset: no clip folders s<N>/micro/<class>/<clip>/ in {hs}")
     inspected = inspect_frames((f for *_, files in listed for f in files), desc=dataset)

@@ -72,3 +72,25 @@ def scheme_exclusion(clip: SourceClip, scheme: ClassScheme) -> str | None:
 def content_hash(frames: list[FrameFile]) -> str:
     """sha256 over the frames' sha256 digests in order: any changed frame changes it."""
     return hashlib.sha256("\n".join(f.sha256 for f in frames).encode()).hexdigest()
+
+
+def triage(
+    clips: tuple[SourceClip, ...], scheme: ClassScheme
+) -> tuple[list[SourceClip], list[Rejection]]:
+    """Split clips into usable ones and rejections: repeats of an earlier clip id, clips
+    with data faults, and clips whose emotion the scheme leaves out."""
+    usable, rejections, first_source = [], [], {}
+    for clip in clips:
+        if clip.clip_id in first_source:
+            reason = f"duplicate clip: already described by {first_source[clip.clip_id]}"
+            rejections.append(Rejection(clip.clip_id, clip.source, reason, by_scheme=False))
+            continue
+        first_source[clip.clip_id] = clip.source
+        faults = data_faults(clip)
+        exclusion = scheme_exclusion(clip, scheme)
+        if faults or exclusion:
+            reason = "; ".join(faults + ([exclusion] if exclusion else []))
+            rejections.append(Rejection(clip.clip_id, clip.source, reason, not faults))
+        else:
+            usable.append(clip)
+    return usable, rejections

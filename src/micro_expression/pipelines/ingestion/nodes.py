@@ -7,14 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from micro_expression.readers import RawDataset, scheme_for
-from micro_expression.readers.validation import (
-    Rejection,
-    clip_frames,
-    content_hash,
-    data_faults,
-    scheme_exclusion,
-)
+from micro_expression.readers import ClassScheme, RawDataset, SourceClip, scheme_for
+from micro_expression.readers.validation import Rejection, clip_frames, content_hash, triage
 
 logger = logging.getLogger(__name__)
 
@@ -47,70 +41,55 @@ def build_clip_index(
             f"{raw_dataset.name!r}: set both through `--params dataset.name=...`"
         )
     scheme = scheme_for(raw_dataset.name, dataset["classes"])
-    rows, rejections, first_source = [], [], {}
-    for clip in raw_dataset.clips:
-        if clip.clip_id in first_source:
-            reason = f"duplicate clip: already described by {first_source[clip.clip_id]}"
-            rejections.append(Rejection(clip.clip_id, clip.source, reason, by_scheme=False))
-            continue
-        first_source[clip.clip_id] = clip.source
-        faults = data_faults(clip)
-        exclusion = scheme_exclusion(clip, scheme)
-        if faults or exclusion:
-            reason = "; ".join(faults + ([exclusion] if exclusion else []))
-            rejections.append(Rejection(clip.clip_id, clip.source, reason, not faults))
-            continue
-        frames = clip_frames(clip)
-        label = scheme.label(clip.dataset, clip.emotion)
-        rows.append(
-            {
-                "dataset": clip.dataset,
-                "subject": clip.subject,
-                "clip_id": clip.clip_id,
-                "frame_paths": [f.path for f in frames],
-                "n_frames": len(frames),
-                "onset": clip.onset,
-                "apex": clip.apex,
-                "offset": clip.offset,
-                "emotion": clip.emotion,
-                "label": label,
-                "label_id": scheme.label_id(label),
-                "content_hash": content_hash(frames),
-                "fps": clip.fps,
-            }
-        )
-    _check_rejections(rejections, strict=bool(dataset.get("strict", False)))
-    if not rows:
-        raise ValueError(
-            f"No usable clip in dataset {raw_dataset.name!r} at {raw_dataset.roots}: "
-            f"all {len(rejections)} clips were rejected, e.g. {rejections[0].reason if rejections else '-'}"
-        )
-    logger.info(
-        "%s: %d clips indexed, %d rejected (%d by the %s scheme)",
-        raw_dataset.name,
-        len(rows),
-        len(rejections),
-        sum(r.by_scheme for r in rejections),
-        scheme.name,
-    )
-    return _clip_index_frame(rows), _rejected_frame(rejections)
-
-
-def _check_rejections(rejections: list[Rejection], strict: bool) -> None:
+    usable, rejections = triage(raw_dataset.clips, scheme)
     faults = [r for r in rejections if not r.by_scheme]
-    if strict and faults:
+    if dataset.get("strict", False) and faults:
         listing = "\n".join(f"  {r.clip_id} ({r.source}): {r.reason}" for r in faults)
         raise ValueError(
             f"dataset.strict is set and {len(faults)} clips have data faults:\n{listing}"
         )
-
-
-def _clip_index_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    index = pd.DataFrame(rows, columns=CLIP_INDEX_COLUMNS)
-    index = index.astype(
-        {"n_frames": "int64", "onset": "int64", "apex": "Int64", "offset": "int64",
-         "label_id": "int64", "fps": "float64"}
+    if not usable:
+        example = f", e.g. {rejections[0].reason}" if rejections else ""
+        raise ValueError(
+            f"No usable clip in dataset {raw_dataset.name!r} at {raw_dataset.roots}: "
+            f"all {len(rejections)} clips were rejected{example}"
+        )
+    logger.info(
+        "%s: %d clips indexed, %d rejected (%d excluded by the %s scheme)",
+        raw_dataset.name,
+        len(usable),
+        len(rejections),
+        len(rejections) - len(faults),
+        scheme.name,
     )
+    return _clip_index_frame(usable, scheme), _rejected_frame(rejections)
+
+
+def _index_row(clip: SourceClip, scheme: ClassScheme) -> dict[str, Any]:
+    frames = clip_frames(clip)
+    label = scheme.label(clip.dataset, clip.emotion)
+    return {
+        "dataset": clip.dataset,
+        "subject": clip.subject,
+        "clip_id": clip.clip_id,
+        "frame_paths": [f.path for f in frames],
+        "n_frames": len(frames),
+        "onset": clip.onset,
+        "apex": clip.apex,
+        "offset": clip.offset,
+        "emotion": clip.emotion,
+        "label": label,
+        "label_id": scheme.label_id(label),
+        "content_hash": content_hash(frames),
+        "fps": clip.fps,
+    }
+
+
+def _clip_index_frame(clips: list[SourceClip], scheme: ClassScheme) -> pd.DataFrame:
+    index = pd.DataFrame([_index_row(c, scheme) for c in clips], columns=CLIP_INDEX_COLUMNS)
+    integer_columns = ["n_frames", "onset", "offset", "label_id"]
+    index = index.astype({**dict.fromkeys(integer_columns, "int64"), "apex": "Int64"})
+    index["fps"] = index["fps"].astype("float64")
     return index.sort_values("clip_id", kind="stable", ignore_index=True)
 
 

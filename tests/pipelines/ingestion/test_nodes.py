@@ -1,0 +1,228 @@
+import hashlib
+
+import pandas as pd
+import pytest
+
+from micro_expression.pipelines.ingestion.nodes import (
+    CLIP_INDEX_COLUMNS,
+    REJECTED_COLUMNS,
+    build_clip_index,
+)
+from micro_expression.readers import read_source
+from tests.readers.fixtures import (
+    CASME2_CLIPS,
+    noise_image,
+    truncate_file,
+    write_casme2,
+    write_garbage,
+    write_jpeg,
+    write_samm,
+    write_smic,
+)
+
+HAPPY, SURPRISED, DISGUSTED, REPRESSED, OTHERS = CASME2_CLIPS
+
+
+def _params(name="casme2", classes=3, strict=False):
+    return {"name": name, "root": "unused", "classes": classes, "strict": strict}
+
+
+def _index(root, name="casme2", **params):
+    return build_clip_index(read_source(name, root), _params(name, **params))
+
+
+def _reason(rejected, clip_id):
+    (reason,) = rejected.loc[rejected.clip_id == clip_id, "reason"]
+    return reason
+
+
+def _frames_folder(root, clip):
+    return root / "CASME2_RAW_selected" / f"sub{clip['subject']:02d}" / clip["filename"]
+
+
+def test_clip_index_has_one_labelled_row_per_usable_clip(tmp_path):
+    write_casme2(tmp_path)
+
+    index, rejected = _index(tmp_path)
+
+    assert list(index.columns) == CLIP_INDEX_COLUMNS
+    assert list(index.clip_id) == sorted(index.clip_id)
+    assert list(index.clip_id) == [
+        "casme2/sub01/EP02_01f", "casme2/sub01/EP03_02", "casme2/sub02/EP01_11f",
+        "casme2/sub02/EP19_05f",
+    ]
+    assert list(index.label) == ["positive", "surprise", "negative", "negative"]
+    assert list(index.label_id) == [1, 2, 0, 0]
+    assert list(index.emotion) == ["happiness", "surprise", "disgust", "repression"]
+    first = index.iloc[0]
+    assert first.subject == "casme2/sub01" and first.dataset == "casme2"
+    assert [p.rsplit("/", 1)[1] for p in first.frame_paths] == [
+        "img9.jpg", "img10.jpg", "img11.jpg", "img12.jpg"
+    ]
+    assert first.n_frames == 4 and first.fps == 200.0
+    assert (first.onset, first.apex, first.offset) == (9, 10, 12)
+    assert index.apex.dtype == "Int64" and pd.isna(index.apex.iloc[1])
+    assert index.onset.dtype == "int64" and index.label_id.dtype == "int64"
+    assert list(rejected.columns) == REJECTED_COLUMNS
+
+
+def test_five_class_scheme_keeps_others(tmp_path):
+    write_casme2(tmp_path)
+
+    index, rejected = _index(tmp_path, classes=5)
+
+    assert len(rejected) == 0
+    assert dict(zip(index.emotion, index.label_id)) == {
+        "happiness": 0, "surprise": 1, "disgust": 2, "repression": 3, "others": 4
+    }
+
+
+def test_frames_are_onset_to_offset_only(tmp_path):
+    write_casme2(tmp_path, [{**HAPPY, "frames": range(7, 15)}])
+    # a bad file outside onset..offset is not used, so it does not reject the clip
+    write_garbage(_frames_folder(tmp_path, HAPPY) / "img14.jpg")
+
+    index, _ = _index(tmp_path)
+
+    assert index.n_frames.iloc[0] == 4
+    assert index.frame_paths.iloc[0][0].endswith("img9.jpg")
+    assert index.frame_paths.iloc[0][-1].endswith("img12.jpg")
+
+
+def test_content_hash_is_over_the_frame_hashes_and_follows_a_changed_frame(tmp_path):
+    write_casme2(tmp_path, [HAPPY])
+    index, _ = _index(tmp_path)
+    paths = index.frame_paths.iloc[0]
+    digests = [hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths]
+    assert index.content_hash.iloc[0] == hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+    write_jpeg(_frames_folder(tmp_path, HAPPY) / "img11.jpg", noise_image("changed", 11))
+    changed, _ = _index(tmp_path)
+
+    assert changed.content_hash.iloc[0] != index.content_hash.iloc[0]
+
+
+def test_every_bad_clip_is_rejected_with_its_reason(tmp_path):
+    clips = [
+        HAPPY,
+        {**SURPRISED, "folder": False},
+        {**DISGUSTED, "frames": [5, 6, 8]},
+        REPRESSED,
+        {**OTHERS, "emotion": "happiness"},
+        {"subject": 4, "filename": "EP01_01", "onset": 1, "apex": 2, "offset": 3,
+         "emotion": "fear"},
+        {"subject": 5, "filename": "EP01_02", "onset": "/", "apex": 2, "offset": 3, "frames": [2],
+         "emotion": "happiness"},
+        {**HAPPY, "emotion": "surprise"},
+    ]
+    write_casme2(tmp_path, clips)
+    truncated = truncate_file(_frames_folder(tmp_path, REPRESSED) / "img31.jpg")
+    garbage = write_garbage(_frames_folder(tmp_path, OTHERS) / "img4.jpg")
+    sheet = tmp_path / "CASME2-coding-20140508.xlsx"
+
+    index, rejected = _index(tmp_path)
+
+    assert list(index.clip_id) == ["casme2/sub01/EP02_01f"]
+    assert list(rejected.columns) == REJECTED_COLUMNS
+    assert len(rejected) == len(clips) - 1
+    assert "no clip folder" in _reason(rejected, "casme2/sub01/EP03_02")
+    assert "frames missing between onset 5 and offset 8: 7" in _reason(
+        rejected, "casme2/sub02/EP01_11f"
+    )
+    assert f"unreadable image {truncated}" in _reason(rejected, "casme2/sub02/EP19_05f")
+    assert "truncated" in _reason(rejected, "casme2/sub02/EP19_05f")
+    assert f"unreadable image {garbage}" in _reason(rejected, "casme2/sub03/EP07_01")
+    assert "normal exclusion under the 3-class scheme" in _reason(rejected, "casme2/sub04/EP01_01")
+    assert "onset/offset do not give a frame range" in _reason(rejected, "casme2/sub05/EP01_02")
+    duplicate = rejected[rejected.clip_id == "casme2/sub01/EP02_01f"].iloc[0]
+    assert duplicate.source == f"{sheet} row 9"
+    assert duplicate.reason == f"duplicate clip: already described by {sheet} row 2"
+
+
+def test_gap_reason_names_ranges_of_missing_frames(tmp_path):
+    write_casme2(tmp_path, [HAPPY, {**DISGUSTED, "offset": 20, "frames": [5, 9, 10, 20]}])
+
+    _, rejected = _index(tmp_path)
+
+    assert "missing between onset 5 and offset 20: 6-8, 11-19" in _reason(
+        rejected, "casme2/sub02/EP01_11f"
+    )
+
+
+def test_strict_mode_raises_listing_the_data_faults(tmp_path):
+    write_casme2(tmp_path, [HAPPY, {**SURPRISED, "folder": False}, OTHERS])
+    raw = read_source("casme2", tmp_path)
+
+    with pytest.raises(ValueError) as error:
+        build_clip_index(raw, _params(strict=True))
+
+    message = str(error.value)
+    assert "casme2/sub01/EP03_02" in message and "no clip folder" in message
+    # 'others' is excluded by the 3-class scheme, not a fault in the data
+    assert "EP07_01" not in message
+
+
+def test_strict_mode_passes_with_only_scheme_exclusions(tmp_path):
+    write_casme2(tmp_path, [HAPPY, OTHERS])
+
+    index, rejected = _index(tmp_path, strict=True)
+
+    assert list(index.clip_id) == ["casme2/sub01/EP02_01f"]
+    assert list(rejected.clip_id) == ["casme2/sub03/EP07_01"]
+
+
+def test_an_empty_index_raises_naming_the_root(tmp_path):
+    write_casme2(tmp_path, [OTHERS])
+
+    with pytest.raises(ValueError, match=rf"No usable clip in dataset 'casme2' at .*{tmp_path}"):
+        _index(tmp_path)
+
+
+def test_parameters_naming_another_dataset_are_refused(tmp_path):
+    write_casme2(tmp_path, [HAPPY])
+
+    with pytest.raises(ValueError, match="dataset.name='samm' but raw_dataset was read as 'casm"):
+        build_clip_index(read_source("casme2", tmp_path), _params("samm"))
+
+
+def test_composite_maps_each_dataset_to_three_classes(tmp_path):
+    roots = {
+        "casme2": write_casme2(tmp_path / "c"),
+        "samm": write_samm(tmp_path / "s"),
+        "smic": write_smic(tmp_path / "m"),
+    }
+
+    index, rejected = build_clip_index(read_source("composite", roots=roots), _params("composite"))
+
+    labels = dict(zip(index.clip_id, index.label))
+    assert labels["samm/006/006_1_2"] == "negative"  # Anger
+    assert labels["samm/007/007_3_1"] == "negative"  # Contempt
+    assert labels["casme2/sub02/EP19_05f"] == "negative"  # repression
+    assert labels["smic/s2/s2_po_01"] == "positive"
+    assert set(rejected.clip_id) == {"casme2/sub03/EP07_01", "samm/007/007_6_1"}
+    assert set(index.dataset) == {"casme2", "samm", "smic"}
+    assert dict(index.groupby("dataset").fps.first()) == {
+        "casme2": 200.0, "samm": 200.0, "smic": 100.0
+    }
+    assert index.loc[index.dataset == "smic", "apex"].isna().all()
+
+
+def test_samm_five_classes(tmp_path):
+    write_samm(tmp_path)
+
+    index, rejected = _index(tmp_path, name="samm", classes=5)
+
+    assert list(index.label) == ["anger", "happiness", "contempt", "surprise", "other"]
+    assert list(index.label_id) == [2, 0, 3, 1, 4]
+    assert len(rejected) == 0
+
+
+def test_smic_clip_without_frames_is_rejected(tmp_path):
+    write_smic(tmp_path, [{"subject": 1, "emotion": "negative", "index": 1, "first": 5,
+                           "n_frames": 3},
+                          {"subject": 1, "emotion": "surprise", "index": 2, "frames": []}])
+
+    index, rejected = _index(tmp_path, name="smic")
+
+    assert list(index.clip_id) == ["smic/s1/s1_ne_01"]
+    assert "no frame files in" in _reason(rejected, "smic/s1/s1_sur_02")

@@ -1,0 +1,205 @@
+"""Writers of small dataset trees in the real on-disk layouts (real JPEGs, real .xlsx sheets).
+
+Reusable by any test: ``write_casme2(tmp_path / "CASME2")`` gives a valid CASME II tree.
+Each clip is a dict of sheet values; ``frames`` (optional) lists the frame numbers to write
+(default: onset..offset; ``[]`` leaves an empty folder) and ``folder: False`` writes the sheet
+row without any folder. ``image`` makes the picture of one frame (default: noise), so tests
+that need a face can pass one.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import openpyxl
+
+ImageMaker = Callable[[str, int], np.ndarray]
+
+CASME2_SHEET = "CASME2-coding-20140508.xlsx"
+CASME2_HEADER = [
+    "Subject",
+    "Filename",
+    None,  # unnamed in the real sheet
+    "OnsetFrame",
+    "ApexFrame",
+    "OffsetFrame",
+    None,
+    "Action Units",
+    "Estimated Emotion",
+]
+SAMM_SHEET = "SAMM_Micro_FACS_Codes_v2.xlsx"
+SAMM_HEADER = [
+    "Subject",
+    "Filename",
+    "Inducement Code",
+    "Onset Frame",
+    "Apex Frame",
+    "Offset Frame",
+    "Duration",
+    "Micro",
+    "Action Units",
+    "Estimated Emotion",
+    "Objective Classes",
+    "Notes",
+]
+SAMM_HEADER_ROW = 14
+SMIC_CODES = {"negative": "ne", "positive": "po", "surprise": "sur"}
+
+CASME2_CLIPS: list[dict[str, Any]] = [
+    # img9..img12: numeric order differs from name order
+    {"subject": 1, "filename": "EP02_01f", "onset": 9, "apex": 10, "offset": 12,
+     "emotion": "happiness"},
+    {"subject": 1, "filename": "EP03_02", "onset": 20, "apex": "/", "offset": 23,
+     "emotion": "surprise"},
+    {"subject": 2, "filename": "EP01_11f", "onset": 5, "apex": 6, "offset": 8,
+     "emotion": "disgust"},
+    {"subject": 2, "filename": "EP19_05f", "onset": 30, "apex": 31, "offset": 33,
+     "emotion": "repression"},
+    {"subject": 3, "filename": "EP07_01", "onset": 3, "apex": 4, "offset": 6,
+     "emotion": "others"},
+]
+SAMM_CLIPS: list[dict[str, Any]] = [
+    {"subject": 6, "filename": "006_1_2", "onset": 5562, "apex": 5563, "offset": 5565,
+     "emotion": "Anger"},
+    {"subject": 6, "filename": "006_1_3", "onset": 100, "apex": 101, "offset": 103,
+     "emotion": "Happiness"},
+    {"subject": 7, "filename": "007_3_1", "onset": 40, "apex": 41, "offset": 43,
+     "emotion": "Contempt"},
+    {"subject": 7, "filename": "007_5_2", "onset": 8, "apex": 9, "offset": 11,
+     "emotion": "Surprise"},
+    {"subject": 7, "filename": "007_6_1", "onset": 60, "apex": 61, "offset": 63,
+     "emotion": "Other"},
+]
+SMIC_CLIPS: list[dict[str, Any]] = [
+    {"subject": 1, "emotion": "negative", "index": 1, "first": 1200, "n_frames": 4},
+    {"subject": 1, "emotion": "surprise", "index": 2, "first": 300, "n_frames": 3},
+    {"subject": 2, "emotion": "positive", "index": 1, "first": 98, "n_frames": 5},
+]
+
+
+def noise_image(key: str, number: int, size: int = 64) -> np.ndarray:
+    """A deterministic colour noise picture for frame ``number`` of clip ``key``."""
+    rng = np.random.default_rng(zlib.crc32(f"{key}/{number}".encode()))
+    return rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+def write_jpeg(path: Path, image: np.ndarray, grayscale: bool = False) -> Path:
+    """Write ``image`` (BGR or gray) as a real JPEG; raises if OpenCV cannot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if grayscale and image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if not cv2.imwrite(str(path), image):
+        raise OSError(f"cv2.imwrite failed for {path}")
+    return path
+
+
+def truncate_file(path: Path) -> Path:
+    """Keep the first half of the file's bytes (a truncated JPEG)."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def write_garbage(path: Path) -> Path:
+    """A file that is not an image at all, under an image name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a JPEG\n" * 20)
+    return path
+
+
+def write_sheet(path: Path, header: Sequence[str | None], rows: list[list[Any]],
+                preamble: Sequence[Sequence[Any]] = (), header_row: int = 1) -> Path:
+    """An .xlsx whose header sits on spreadsheet row ``header_row`` below ``preamble``."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for r, values in enumerate(preamble, start=1):
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    for r, values in enumerate([list(header), *rows], start=header_row):
+        for c, value in enumerate(values, start=1):
+            if value is not None:
+                sheet.cell(row=r, column=c, value=value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def _frame_numbers(clip: dict[str, Any], folder: Path) -> list[int]:
+    if not clip.get("folder", True):
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    if "frames" in clip:
+        return list(clip["frames"])
+    return list(range(clip["onset"], clip["offset"] + 1))
+
+
+def write_casme2(root: Path, clips: list[dict[str, Any]] | None = None,
+                 sheet_name: str = CASME2_SHEET, frames_folder: str | None = "CASME2_RAW_selected",
+                 image: ImageMaker = noise_image) -> Path:
+    """A CASME II tree: ``root/<sheet>`` and ``root/CASME2_RAW_selected/subXX/<Filename>/
+    img<N>.jpg`` (``frames_folder=None``: subject folders directly in ``root``)."""
+    clips = CASME2_CLIPS if clips is None else clips
+    frames_root = root / frames_folder if frames_folder else root
+    for clip in clips:
+        folder = frames_root / f"sub{clip['subject']:02d}" / clip["filename"]
+        for n in _frame_numbers(clip, folder):
+            write_jpeg(folder / f"img{n}.jpg", image(f"{folder.parent.name}/{folder.name}", n))
+    rows = [
+        [c["subject"], c["filename"], f"{c['filename']}.avi", c["onset"], c["apex"],
+         c["offset"], None, c.get("action_units", "12"), c["emotion"]]
+        for c in clips
+    ]
+    write_sheet(root / sheet_name, CASME2_HEADER, rows)
+    return root
+
+
+def write_samm(root: Path, clips: list[dict[str, Any]] | None = None, nested: bool = True,
+               sheet_name: str = SAMM_SHEET, image: ImageMaker = noise_image) -> Path:
+    """A SAMM tree: the sheet (13-row preamble, header on row 14) in ``root`` and grayscale
+    ``<subject>_<frame 5 digits>.jpg`` under ``root/SAMM/<subject>/<Filename>/`` (``nested``)
+    or ``root/<subject>/<Filename>/``."""
+    clips = SAMM_CLIPS if clips is None else clips
+    frames_root = root / "SAMM" if nested else root
+    for clip in clips:
+        subject = f"{clip['subject']:03d}"
+        folder = frames_root / subject / clip["filename"]
+        for n in _frame_numbers(clip, folder):
+            write_jpeg(folder / f"{subject}_{n:05d}.jpg", image(f"{subject}/{folder.name}", n),
+                       grayscale=True)
+    preamble = [["SAMM Micro Movement FACS Codes"], [], ["Version 2"],
+                ["Frames are numbered as in the original sequences"]]
+    rows = [
+        [c["subject"], c["filename"], "1", c["onset"], c["apex"], c["offset"],
+         None, "Micro - 1/2", "R12", c["emotion"], "II", None]
+        for c in clips
+    ]
+    write_sheet(root / sheet_name, SAMM_HEADER, rows, preamble, header_row=SAMM_HEADER_ROW)
+    return root
+
+
+def smic_clip_folder(hs: Path, clip: dict[str, Any]) -> Path:
+    """``HS/s<N>/micro/<class>/s<N>_<code>_<NN>`` of a SMIC clip dict."""
+    subject = f"s{clip['subject']}"
+    name = f"{subject}_{SMIC_CODES.get(clip['emotion'], clip['emotion'])}_{clip['index']:02d}"
+    return hs / subject / "micro" / clip["emotion"] / name
+
+
+def write_smic(root: Path, clips: list[dict[str, Any]] | None = None,
+               image: ImageMaker = noise_image) -> Path:
+    """A SMIC-HS tree ``root/HS/s<N>/micro/<class>/<clip>/image<number>.jpg``."""
+    clips = SMIC_CLIPS if clips is None else clips
+    for clip in clips:
+        folder = smic_clip_folder(root / "HS", clip)
+        folder.mkdir(parents=True, exist_ok=True)
+        if "frames" in clip:
+            numbers = clip["frames"]
+        else:
+            numbers = range(clip["first"], clip["first"] + clip["n_frames"])
+        for n in numbers:
+            write_jpeg(folder / f"image{n:06d}.jpg", image(folder.name, n))
+    return root

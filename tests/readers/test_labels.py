@@ -1,0 +1,70 @@
+import pytest
+
+from micro_expression.readers.labels import scheme_for
+
+
+def test_casme2_five_class_keeps_its_five_emotions_in_order():
+    scheme = scheme_for("casme2", 5)
+
+    assert scheme.classes == ("happiness", "surprise", "disgust", "repression", "others")
+    assert scheme.label("casme2", "repression") == "repression"
+    assert scheme.label("casme2", "fear") is None
+    assert scheme.label("casme2", "sadness") is None
+    assert scheme.label_id("others") == 4
+
+
+def test_samm_five_class_reads_capitalised_emotions():
+    scheme = scheme_for("samm", 5)
+
+    assert scheme.classes == ("happiness", "surprise", "anger", "contempt", "other")
+    assert scheme.label("samm", "Contempt ") == "contempt"
+    assert scheme.label("samm", "Other") == "other"
+    assert scheme.label("samm", "Disgust") is None
+
+
+@pytest.mark.parametrize(
+    ("dataset", "emotion", "label"),
+    [
+        ("casme2", "disgust", "negative"),
+        ("casme2", "repression", "negative"),
+        ("casme2", "happiness", "positive"),
+        ("casme2", "surprise", "surprise"),
+        ("casme2", "others", None),
+        ("casme2", "fear", None),
+        ("casme2", "sadness", None),
+        ("samm", "Anger", "negative"),
+        ("samm", "Contempt", "negative"),
+        ("samm", "Disgust", "negative"),
+        ("samm", "Fear", "negative"),
+        ("samm", "Sadness", "negative"),
+        ("samm", "Happiness", "positive"),
+        ("samm", "Surprise", "surprise"),
+        ("samm", "Other", None),
+        ("smic", "negative", "negative"),
+        ("smic", "positive", "positive"),
+        ("smic", "surprise", "surprise"),
+    ],
+)
+def test_composite_three_class_mapping(dataset, emotion, label):
+    scheme = scheme_for("composite", 3)
+
+    assert scheme.classes == ("negative", "positive", "surprise")
+    assert scheme.label(dataset, emotion) == label
+
+
+def test_synthetic_uses_the_casme2_emotion_words():
+    assert scheme_for("synthetic", 3).label("synthetic", "repression") == "negative"
+    assert scheme_for("synthetic", 5).label("synthetic", "others") == "others"
+
+
+@pytest.mark.parametrize("name", ["smic", "composite"])
+def test_five_classes_where_only_three_exist_is_a_clear_error(name):
+    with pytest.raises(ValueError, match=rf"dataset.classes=5 .* {name!r}: it offers only "):
+        scheme_for(name, 5)
+
+
+def test_unknown_name_and_class_count():
+    with pytest.raises(ValueError, match="valid names: synthetic, casme2, samm, smic, composite"):
+        scheme_for("megc", 3)
+    with pytest.raises(ValueError, match=r"dataset.classes=7 .* it offers dataset.classes=3 or 5"):
+        scheme_for("casme2", 7)
