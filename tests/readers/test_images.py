@@ -58,6 +58,15 @@ def test_inspect_frame_records_an_empty_file(tmp_path):
     assert inspect_frame(path, 5).error is not None
 
 
+def test_inspect_frame_records_a_file_it_cannot_read(tmp_path):
+    folder = tmp_path / "img6.jpg"
+    folder.mkdir()  # reading a folder as a file fails with an OSError
+
+    frame = inspect_frame(folder, 6)
+
+    assert frame.error is not None and frame.error.startswith("cannot read")
+
+
 def test_inspect_frames_inspects_each_distinct_file_once(tmp_path):
     paths = [write_jpeg(tmp_path / f"img{n}.jpg", noise_image("c", n)) for n in range(4)]
     listing = [(n, p) for n, p in enumerate(paths)] + [(0, paths[0])]

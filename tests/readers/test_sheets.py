@@ -53,6 +53,14 @@ def test_read_sheet_lists_expected_and_found_columns(tmp_path):
     assert "found ['Subject', 'Filename', 'Onset']" in message
 
 
+def test_a_damaged_sheet_is_named(tmp_path):
+    sheet = tmp_path / "CASME2-coding-20140508.xlsx"
+    sheet.write_bytes(b"not a zip file")
+
+    with pytest.raises(ValueError, match=r"Cannot read coding sheet .*CASME2-coding-20140508"):
+        read_sheet(sheet, ["Subject", "Filename"])
+
+
 def test_find_sheet_prefers_the_known_name_then_the_last_version(tmp_path):
     for name in ("CASME2-coding-20130101.xlsx", "CASME2-coding-20140101.xlsx"):
         write_sheet(tmp_path / name, ["Subject"], [])

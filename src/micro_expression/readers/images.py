@@ -28,9 +28,12 @@ def numbered_frames(folder: Path, pattern: re.Pattern[str]) -> list[tuple[int, P
 
 
 def inspect_frame(path: Path, number: int) -> FrameFile:
-    """Hash the file's bytes and decode it fully; a decode failure or truncation is recorded
-    in ``error`` rather than raised."""
-    data = path.read_bytes()
+    """Hash the file's bytes and decode it fully; a read or decode failure (truncation
+    included) is recorded in ``error`` rather than raised."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FrameFile(str(path), number, sha256="", error=f"cannot read: {exc}")
     digest = hashlib.sha256(data).hexdigest()
     error = None
     try:

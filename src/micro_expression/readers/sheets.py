@@ -58,7 +58,10 @@ def find_sheet(folders: list[Path], preferred: str, pattern: str) -> Path:
 def read_sheet(path: Path, columns: list[str]) -> list[SheetRow]:
     """Rows of the first worksheet below the header row that names ``columns[0]`` and
     ``columns[1]``; all of ``columns`` must be present. Blank rows are skipped."""
-    table = pd.read_excel(path, sheet_name=0, header=None, dtype=object)
+    try:
+        table = pd.read_excel(path, sheet_name=0, header=None, dtype=object)
+    except Exception as exc:  # openpyxl/zipfile raise many types for a damaged file
+        raise ValueError(f"Cannot read coding sheet {path}: {type(exc).__name__}: {exc}") from exc
     key_columns = {_normalise(c) for c in columns[:2]}
     header_index = next(
         (
