@@ -1,0 +1,40 @@
+"""Facial landmark regression head of MOL."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class LandmarkHead(nn.Module):
+    """Valid 3x3 conv and a two-layer MLP regressing 68 (x, y) points from one F5C feature map.
+
+    The MLP predicts coordinates in [-1, 1] across the frame (a scale that suits its init);
+    they are returned in pixels of the ``image_size`` frame: ``(p + 1) * image_size / 2``.
+
+    Shapes: (N, C, s, s) -> (N, n_landmarks, 2), (x, y) in pixels.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        size: int,
+        conv_channels: int,
+        hidden: int,
+        image_size: int,
+        n_landmarks: int = 68,
+    ) -> None:
+        super().__init__()
+        self.n_landmarks = n_landmarks
+        self.image_size = image_size
+        self.layers = nn.Sequential(
+            nn.Conv2d(channels, conv_channels, 3),
+            nn.ReLU(inplace=True),
+            nn.Flatten(),
+            nn.Linear(conv_channels * (size - 2) ** 2, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, 2 * n_landmarks),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        normalised = self.layers(x).reshape(-1, self.n_landmarks, 2)
+        return (normalised + 1) * (self.image_size / 2)

@@ -1,0 +1,103 @@
+import dataclasses
+
+import pytest
+import torch
+
+from micro_expression.model import (
+    PRESETS,
+    MOLWidths,
+    build_mol,
+    get_preset,
+    mol_loss,
+    parameter_counts,
+)
+
+
+def _targets(batch: int, n_classes: int = 3) -> dict[str, torch.Tensor]:
+    return {
+        "labels": torch.arange(batch) % n_classes,
+        "flow": torch.randn(batch, 7, 2, 128, 128),
+        "landmarks": 128 * torch.rand(batch, 7, 68, 2),
+    }
+
+
+@pytest.mark.parametrize("graph", ["channel", "spatial"])
+def test_small_mol_output_shapes(graph):
+    torch.manual_seed(0)
+    output = build_mol("small", n_classes=5, graph=graph)(torch.randn(2, 8, 128, 128))
+    assert output.logits.shape == (2, 5)
+    assert output.flow.shape == (2, 7, 2, 128, 128)
+    assert output.landmarks.shape == (2, 7, 68, 2)
+
+
+@pytest.mark.parametrize(("preset", "total", "flow"), [
+    ("paper", (42e6, 46e6), (38e6, 42e6)),
+    ("small", (2e5, 2e6), (1e5, 1e6)),
+])
+def test_preset_parameter_counts(preset, total, flow):
+    counts = parameter_counts(build_mol(preset))
+    print(f"\n{preset}: {counts}")  # noqa: T201 -- shown with `pytest -s`
+    assert total[0] < counts["total"] < total[1]
+    assert flow[0] < counts["flow_net"] < flow[1]
+    assert counts["total"] == sum(v for k, v in counts.items() if k != "total")
+
+
+def test_paper_mol_forward_batch_one():
+    torch.manual_seed(0)
+    model = build_mol("paper").eval()
+    with torch.no_grad():
+        output = model(torch.randn(1, 8, 128, 128))
+    assert output.flow.shape == (1, 7, 2, 128, 128) and output.landmarks.shape == (1, 7, 68, 2)
+    assert torch.isfinite(output.flow).all()
+
+
+def test_total_loss_reaches_every_parameter():
+    torch.manual_seed(0)
+    model = build_mol("small")
+    mol_loss(model(torch.randn(2, 8, 128, 128)), _targets(2))["total"].backward()
+    grads = {name: p.grad for name, p in model.named_parameters()}
+    assert all(g is not None and torch.isfinite(g).all() for g in grads.values())
+    zero = [name for name, g in grads.items() if not g.any()]
+    assert len(zero) <= 0.02 * len(grads), zero
+
+
+@pytest.mark.parametrize(
+    ("with_flow", "with_landmarks"), [(False, True), (True, False), (False, False)]
+)
+def test_switched_off_heads_are_absent(with_flow, with_landmarks):
+    torch.manual_seed(0)
+    model = build_mol("small", with_flow=with_flow, with_landmarks=with_landmarks)
+    assert (model.flow_net is not None) == with_flow
+    assert (model.landmark_head is not None) == with_landmarks
+    counts = parameter_counts(model)
+    assert (counts["flow_net"] > 0) == with_flow and (counts["landmark_head"] > 0) == with_landmarks
+    output = model(torch.randn(2, 8, 128, 128))
+    assert (output.flow is not None) == with_flow
+    assert (output.landmarks is not None) == with_landmarks
+    terms = mol_loss(output, _targets(2))
+    assert ("flow" in terms) == with_flow and ("landmarks" in terms) == with_landmarks
+    terms["total"].backward()
+
+
+def test_mol_rejects_wrong_frame_shape():
+    with pytest.raises(ValueError, match=r"\(B, 8, 128, 128\), got \(2, 7, 128, 128\)"):
+        build_mol("small")(torch.randn(2, 7, 128, 128))
+
+
+def test_unknown_preset_lists_valid_ones():
+    with pytest.raises(ValueError, match=r"preset 'huge'; valid presets: \['paper', 'small'\]"):
+        build_mol("huge")
+
+
+def test_widths_must_downsample_consistently():
+    paper = get_preset("paper")
+    with pytest.raises(ValueError, match="same length"):
+        dataclasses.replace(paper, flow_encoder=(64, 128))
+    with pytest.raises(ValueError, match="flow_decoder needs 6 widths"):
+        dataclasses.replace(paper, flow_decoder=(64, 32))
+
+
+def test_presets_share_one_structure():
+    assert set(PRESETS) == {"paper", "small"}
+    assert all(isinstance(widths, MOLWidths) for widths in PRESETS.values())
+    assert {w.feature_size for w in PRESETS.values()} == {16}
