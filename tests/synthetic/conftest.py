@@ -1,0 +1,31 @@
+"""A tiny generated corpus shared by the synthetic tests (written once per session)."""
+
+from pathlib import Path
+
+import pytest
+
+from micro_expression.synthetic import generate_corpus
+
+TINY = {
+    "seed": 11,
+    "subjects": 2,
+    "clips_per_class": 1,
+    "classes": 3,
+    "frame_count": [8, 10],
+    "image_size": [240, 320],
+    "face_width_px": [125, 140],
+    "amplitude_px": [1.5, 3.0],
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_params() -> dict:
+    return dict(TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus_root(tmp_path_factory) -> Path:
+    """Root of the tiny corpus, written once; tests must not modify it."""
+    root = tmp_path_factory.mktemp("tiny") / "synthetic"
+    generate_corpus(TINY).write(root)
+    return root
