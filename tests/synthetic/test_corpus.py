@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from micro_expression import synthetic
-from micro_expression.synthetic import corpus as corpus_module
+from micro_expression.synthetic import writer as writer_module
 from micro_expression.synthetic import generate_corpus
 
 CASME2_COLUMNS = [
@@ -100,13 +100,13 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tiny_corpus_root, tiny_para
 def rendered_clips(monkeypatch):
     """Names of the clips rendered by ``write`` during a test."""
     rendered = []
-    real = corpus_module.render_clip
+    real = writer_module.render_clip
 
     def counting(clip, face, params):
         rendered.append(clip.filename)
         return real(clip, face, params)
 
-    monkeypatch.setattr(corpus_module, "render_clip", counting)
+    monkeypatch.setattr(writer_module, "render_clip", counting)
     return rendered
 
 

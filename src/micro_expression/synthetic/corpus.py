@@ -1,4 +1,4 @@
-"""The generated corpus: a cheap plan of clips (:func:`generate_corpus`) and its writer.
+"""The generated corpus as a cheap plan of subjects and clips (:func:`generate_corpus`).
 
 Layout written under a root folder (the CASME II layout, plus ground truth and a manifest)::
 
@@ -10,48 +10,18 @@ Layout written under a root folder (the CASME II layout, plus ground truth and a
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from micro_expression import __version__
-from micro_expression.synthetic.action_units import EMOTION_ACTION_UNITS, action_unit_bumps
-from micro_expression.synthetic.coding_sheet import SHEET_FILENAME, coding_sheet_bytes
-from micro_expression.synthetic.face import (
-    IdentityFace,
-    IdentitySpec,
-    render_identity,
-    sample_identity,
-)
-from micro_expression.synthetic.ground_truth import (
-    FRAMES_FOLDER,
-    GROUND_TRUTH_FOLDER,
-    ClipGroundTruth,
-)
-from micro_expression.synthetic.motion import ClipMotion, envelope, sample_head_jitter
+from micro_expression.synthetic.action_units import EMOTION_ACTION_UNITS
+from micro_expression.synthetic.face import IdentitySpec, sample_identity
+from micro_expression.synthetic.ground_truth import FRAMES_FOLDER, GROUND_TRUTH_FOLDER
 from micro_expression.synthetic.params import SyntheticParams, parse_params
-from micro_expression.synthetic.render import (
-    FrameRenderer,
-    encode_jpeg,
-    render_frames,
-    sample_illumination,
-)
-
-logger = logging.getLogger(__name__)
-
-MANIFEST_FILENAME = "corpus.json"
-# Written before anything else, so an interrupted first write is still known to be ours.
-MARKER_FILENAME = ".synthetic-corpus"
-ALLOWED_FOREIGN_FILES = {".gitkeep"}
+from micro_expression.synthetic.writer import write_corpus
 
 # Class label -> CASME II emotions written in the sheet for that class.
 CLASS_EMOTIONS: dict[int, dict[str, tuple[str, ...]]] = {
@@ -174,77 +144,6 @@ def _clip_filenames(rng: np.random.Generator, count: int) -> list[str]:
     return [names[i] for i in rng.permutation(count)]
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _file_matches(path: Path, expected: str | None) -> bool:
-    if expected is None or not path.is_file():
-        return False
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest() == expected
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
-
-
-@dataclass(frozen=True)
-class RenderedClip:
-    """A clip's encoded frames (in frame order) and its ground truth."""
-
-    frames: list[bytes]
-    ground_truth: ClipGroundTruth
-
-
-def render_clip(clip: ClipSpec, face: IdentityFace, params: SyntheticParams) -> RenderedClip:
-    """Render one clip of the plan: JPEG frames and exact ground truth."""
-    rng = np.random.default_rng(clip.seed)
-    frame_count = len(clip.frame_numbers)
-    motion = clip_motion(clip, face, params, rng)
-    illumination = sample_illumination(rng, frame_count, params.nuisance.illumination_flicker)
-    noise_seeds = rng.integers(2**31 - 1, size=frame_count)
-    renderer = FrameRenderer(face.image, motion)
-    frames = render_frames(renderer, illumination, params.nuisance.sensor_noise, noise_seeds)
-    encoded = [encode_jpeg(frame, params.nuisance.jpeg_quality) for frame in frames]
-    ground_truth = ClipGroundTruth.from_motion(
-        onset_landmarks=face.landmarks,
-        motion=motion,
-        subject=clip.subject_folder,
-        filename=clip.filename,
-        emotion=clip.emotion,
-        action_units=clip.action_unit_code,
-        frame_numbers=np.array(clip.frame_numbers),
-        apex_index=clip.apex - clip.onset,
-        image_size=params.image_size,
-    )
-    return RenderedClip(frames=encoded, ground_truth=ground_truth)
-
-
-def clip_motion(
-    clip: ClipSpec, face: IdentityFace, params: SyntheticParams, rng: np.random.Generator
-) -> ClipMotion:
-    """The clip's motion model on a subject's face (draws its random parts from ``rng``)."""
-    frame_count = len(clip.frame_numbers)
-    bumps = action_unit_bumps(
-        face.landmarks,
-        dict(clip.action_units + clip.distractor),
-        clip.amplitude_px,
-        clip.side_gain,
-        rng,
-    )
-    face_width = float(np.linalg.norm(face.landmarks[16] - face.landmarks[0]))
-    return ClipMotion(
-        bumps=bumps,
-        envelope=envelope(frame_count, clip.apex - clip.onset),
-        jitter=sample_head_jitter(rng, frame_count, params.nuisance.head_jitter_px, face_width),
-        centre=face.landmarks[30].copy(),  # nose tip: the head turns about the face centre
-    )
-
-
 @dataclass(frozen=True)
 class GeneratedCorpus:
     """A deterministic plan of the corpus; :meth:`write` renders it to disk."""
@@ -285,98 +184,7 @@ class GeneratedCorpus:
         intact; damaged or missing clips alone are re-rendered. Each clip is written to a
         temporary folder and renamed into place.
         """
-        root = Path(root)
-        digest = self.params.digest()
-        previous = _read_manifest(root)
-        if previous is not None and previous.get("params_digest") == digest:
-            hashes = dict(previous["files"])
-            stale = [c for c in self.clips if not _clip_intact(root, c, hashes)]
-            if not stale and _file_matches(root / SHEET_FILENAME, hashes.get(SHEET_FILENAME)):
-                logger.info("Synthetic corpus at %s is intact; nothing to write", root)
-                return previous
-            logger.info("Synthetic corpus at %s: re-rendering %d damaged clip(s)", root, len(stale))
-        else:
-            _claim_root(root)
-            hashes, stale = {}, list(self.clips)
-
-        faces: dict[int, IdentityFace] = {}
-        identities = {s.number: s.identity for s in self.subjects}
-        for clip in tqdm(stale, desc="synthetic corpus", unit="clip"):
-            if clip.subject not in faces:
-                identity = identities[clip.subject]
-                faces[clip.subject] = render_identity(identity, self.params.image_size)
-            rendered = render_clip(clip, faces[clip.subject], self.params)
-            hashes.update(self._write_clip(root, clip, rendered))
-
-        sheet = coding_sheet_bytes(self.sheet_rows())
-        _write_atomic(root / SHEET_FILENAME, sheet)
-        hashes[SHEET_FILENAME] = _sha256(sheet)
-        manifest = {
-            "generator": "micro_expression.synthetic",
-            "package_version": __version__,
-            "params": self.params.to_dict(),
-            "seed": self.params.seed,
-            "params_digest": digest,
-            "counts": self.counts(),
-            "files": dict(sorted(hashes.items())),
-        }
-        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-        _write_atomic(root / MANIFEST_FILENAME, text.encode())
-        return manifest
-
-    @staticmethod
-    def _write_clip(root: Path, clip: ClipSpec, rendered: RenderedClip) -> dict[str, str]:
-        hashes = {}
-        final = root / clip.clip_folder
-        partial = final.with_name(f".{final.name}.partial")
-        if partial.exists():
-            shutil.rmtree(partial)
-        partial.mkdir(parents=True)
-        for number, data in zip(clip.frame_numbers, rendered.frames):
-            (partial / f"img{number}.jpg").write_bytes(data)
-            hashes[clip.frame_file(number)] = _sha256(data)
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(partial, final)
-        ground_truth = rendered.ground_truth.to_npz_bytes()
-        _write_atomic(root / clip.ground_truth_file, ground_truth)
-        hashes[clip.ground_truth_file] = _sha256(ground_truth)
-        return hashes
-
-
-def _read_manifest(root: Path) -> dict[str, Any] | None:
-    path = root / MANIFEST_FILENAME
-    try:
-        manifest = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    valid = isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
-    return manifest if valid else None
-
-
-def _clip_intact(root: Path, clip: ClipSpec, hashes: dict[str, str]) -> bool:
-    folder = root / clip.clip_folder
-    expected = {f"img{n}.jpg" for n in clip.frame_numbers}
-    if not folder.is_dir() or set(os.listdir(folder)) != expected:
-        return False
-    return all(_file_matches(root / path, hashes.get(path)) for path in clip.files())
-
-
-def _claim_root(root: Path) -> None:
-    """Make ``root`` ready for a fresh corpus, refusing to touch folders that are not ours."""
-    root.mkdir(parents=True, exist_ok=True)
-    ours = (root / MANIFEST_FILENAME).exists() or (root / MARKER_FILENAME).exists()
-    foreign = sorted(set(os.listdir(root)) - ALLOWED_FOREIGN_FILES)
-    if foreign and not ours:
-        raise FileExistsError(
-            f"{root} is not empty and holds no generated corpus ({MANIFEST_FILENAME} missing): "
-            f"refusing to overwrite {foreign[:5]}; pick an empty folder"
-        )
-    for folder in (FRAMES_FOLDER, GROUND_TRUTH_FOLDER):
-        shutil.rmtree(root / folder, ignore_errors=True)
-    for name in (SHEET_FILENAME, MANIFEST_FILENAME):
-        (root / name).unlink(missing_ok=True)
-    (root / MARKER_FILENAME).write_text("written by micro_expression.synthetic\n")
+        return write_corpus(self, Path(root))
 
 
 def generate_corpus(params: dict[str, Any] | SyntheticParams) -> GeneratedCorpus:
