@@ -1,0 +1,1 @@
+"""Scoring fold predictions: per-clip predictions, recognition metrics, figures."""

@@ -1,0 +1,193 @@
+"""Training samples streamed from the per-clip cache of the preprocessed corpus.
+
+Each clip entry of the :class:`~micro_expression.preprocessing.cache.ClipCache` holds S samples
+of ``frames`` (S, 8, C, C) uint8, ``flows`` (S, 7, C, C, 2) float16 (x, y crop pixels, frame t
+-> t+1) and ``landmarks`` (S, 8, 68, 2) float32 (x, y crop pixels), C = 144 by default. A
+sample is cut to 128x128 (random window in training, centre window at test), the same window
+for frames, flow and landmarks; landmarks are shifted on a copy, never in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.preprocessing.clip import ClipArrays
+
+CROP_SIZE = 128
+FRAMES = 8
+LANDMARKS = 68
+NORMALISE_EPS = 1e-6
+
+CLIP_COLUMNS = ["clip_id", "subject", "dataset", "label", "content_key", "n_samples"]
+
+
+def class_names(index: pd.DataFrame, classes: Sequence[str] | None = None) -> list[str]:
+    """The class list: ``classes`` when given, else the index's labels ordered by ``label_id``."""
+    if classes:
+        return [str(c) for c in classes]
+    pairs = index[["label_id", "label"]].drop_duplicates().sort_values("label_id")
+    if pairs["label_id"].duplicated().any():
+        raise ValueError(f"label_id maps to several labels: {pairs.to_dict('records')}")
+    return pairs["label"].astype(str).tolist()
+
+
+def fold_clip_table(
+    index: pd.DataFrame, fold_rows: pd.DataFrame, classes: Sequence[str]
+) -> pd.DataFrame:
+    """The fold's clips with their ``role`` and ``target`` (position of the label in ``classes``).
+
+    Clips whose label is not one of ``classes`` are left out.
+    """
+    table = fold_rows[["clip_id", "role"]].merge(
+        index[CLIP_COLUMNS], on="clip_id", how="left", validate="one_to_one"
+    )
+    unknown = table["content_key"].isna()
+    if unknown.any():
+        raise ValueError(
+            "clips of the folds table missing from preprocessed_index (rerun splitting): "
+            f"{table.loc[unknown, 'clip_id'].tolist()[:5]}"
+        )
+    table = table[table["label"].isin(classes)].reset_index(drop=True)
+    return table.assign(target=table["label"].map({c: i for i, c in enumerate(classes)}).astype(int))
+
+
+def read_clip(store: ClipCache, key: str) -> ClipArrays:
+    """Read and check one clip entry; errors name the file and what is wrong with it."""
+    arrays = ClipArrays.from_dict(store.read(key))
+    s, size = arrays.frames.shape[0], arrays.frames.shape[-1]
+    expected = {
+        "frames": (s, FRAMES, size, size),
+        "flows": (s, FRAMES - 1, size, size, 2),
+        "landmarks": (s, FRAMES, LANDMARKS, 2),
+    }
+    for name, shape in expected.items():
+        if getattr(arrays, name).shape != shape:
+            raise ValueError(
+                f"{store.path_for(key)}: '{name}' has shape {getattr(arrays, name).shape}, "
+                f"expected {shape}"
+            )
+    if size < CROP_SIZE:
+        raise ValueError(f"{store.path_for(key)}: crops of {size} px are smaller than {CROP_SIZE}")
+    for name in expected:
+        getattr(arrays, name).flags.writeable = False
+    return arrays
+
+
+def centre_offset(size: int, crop: int = CROP_SIZE) -> tuple[int, int]:
+    """(top, left) of the centre window."""
+    return (size - crop) // 2, (size - crop) // 2
+
+
+def random_offset(rng: np.random.Generator, size: int, crop: int = CROP_SIZE) -> tuple[int, int]:
+    """(top, left) of a uniformly drawn window."""
+    top, left = rng.integers(0, size - crop + 1, size=2)
+    return int(top), int(left)
+
+
+def crop_sample(
+    frames: np.ndarray,
+    flows: np.ndarray,
+    landmarks: np.ndarray,
+    top: int,
+    left: int,
+    crop: int = CROP_SIZE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One window of frames (8,H,W), flows (7,H,W,2) and landmarks (8,68,2), as new arrays.
+
+    Flow vectors are displacements, so the window leaves them unchanged; landmark coordinates
+    move by the window's origin.
+    """
+    rows, columns = slice(top, top + crop), slice(left, left + crop)
+    return (
+        frames[:, rows, columns].copy(),
+        flows[:, rows, columns].copy(),
+        landmarks - np.array([left, top], dtype=landmarks.dtype),
+    )
+
+
+def normalise_frames(frames: np.ndarray) -> np.ndarray:
+    """Zero mean, unit standard deviation with one scalar pair for the whole sample; float32."""
+    x = frames.astype(np.float32)
+    return (x - x.mean()) / max(float(x.std()), NORMALISE_EPS)
+
+
+class ClipSamples(Dataset):
+    """Every sample of the given clips, as model-ready tensors.
+
+    ``clips`` needs ``CLIP_COLUMNS`` plus ``target`` (the class position); their arrays are read
+    from ``store`` by ``content_key`` when first needed. ``augment`` draws a random window per
+    item from a generator seeded by ``(seed, epoch, item)``, so a run is reproducible whatever
+    the DataLoader workers; call :meth:`set_epoch` each pass. Without it the centre window is
+    used. ``keep_in_memory`` keeps each clip's decompressed arrays after the first read.
+    """
+
+    def __init__(
+        self,
+        clips: pd.DataFrame,
+        store: ClipCache,
+        augment: bool,
+        seed: int = 0,
+        keep_in_memory: bool = True,
+    ) -> None:
+        missing = set(CLIP_COLUMNS + ["target"]) - set(clips.columns)
+        if missing:
+            raise KeyError(f"clip table lacks columns {sorted(missing)}")
+        self.clips = clips.reset_index(drop=True)
+        self.items = [
+            (row, sample)
+            for row, n in enumerate(self.clips["n_samples"].astype(int))
+            for sample in range(n)
+        ]
+        self.store = store
+        self.augment = augment
+        self.seed = seed
+        self.keep_in_memory = keep_in_memory
+        self.epoch = 0
+        self._arrays: dict[int, ClipArrays] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the windows of the next pass."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def clip_arrays(self, row: int) -> ClipArrays:
+        """The stored arrays of clip ``row``; checks the sample count against the index."""
+        if row in self._arrays:
+            return self._arrays[row]
+        key = self.clips.at[row, "content_key"]
+        arrays = read_clip(self.store, key)
+        if arrays.n_samples != int(self.clips.at[row, "n_samples"]):
+            raise ValueError(
+                f"{self.store.path_for(key)}: holds {arrays.n_samples} samples, the index says "
+                f"{int(self.clips.at[row, 'n_samples'])}"
+            )
+        if self.keep_in_memory:
+            self._arrays[row] = arrays
+        return arrays
+
+    def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
+        row, sample = self.items[item]
+        arrays = self.clip_arrays(row)
+        size = arrays.frames.shape[-1]
+        if self.augment:
+            top, left = random_offset(np.random.default_rng([self.seed, self.epoch, item]), size)
+        else:
+            top, left = centre_offset(size)
+        frames, flows, landmarks = crop_sample(
+            arrays.frames[sample], arrays.flows[sample], arrays.landmarks[sample], top, left
+        )
+        return {
+            "frames": torch.from_numpy(normalise_frames(frames)),
+            "flow": torch.from_numpy(flows.astype(np.float32).transpose(0, 3, 1, 2).copy()),
+            "landmarks": torch.from_numpy(landmarks[1:].astype(np.float32)),
+            "label": torch.tensor(int(self.clips.at[row, "target"])),
+            "clip": torch.tensor(row),
+        }
