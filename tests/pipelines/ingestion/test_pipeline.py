@@ -1,16 +1,12 @@
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from micro_expression.pipelines.ingestion import create_pipeline
+from tests.kedro_project import copy_project, kedro_run
 from tests.readers.fixtures import write_casme2, write_samm, write_smic
-
-PROJECT = Path(__file__).resolve().parents[3]
 
 
 def test_pipeline_reads_raw_dataset_and_params_and_writes_both_tables():
@@ -23,25 +19,11 @@ def test_pipeline_reads_raw_dataset_and_params_and_writes_both_tables():
 
 @pytest.fixture
 def project(tmp_path):
-    """A copy of the project's configuration; the package comes from the installed one."""
-    root = tmp_path / "project"
-    shutil.copytree(PROJECT / "conf" / "base", root / "conf" / "base")
-    shutil.copy(PROJECT / "conf" / "logging.yml", root / "conf" / "logging.yml")
-    (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
-    (root / "src").mkdir()
-    (root / "data" / "02_intermediate").mkdir(parents=True)
-    return root
+    return copy_project(tmp_path / "project")
 
 
 def _kedro_run(project: Path, params: str) -> subprocess.CompletedProcess:
-    kedro = str(Path(sys.executable).with_name("kedro"))
-    # A wide console keeps rich from wrapping paths in the messages the tests look for.
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "COLUMNS": "500"}
-    return subprocess.run(
-        [kedro, "run", "--pipelines", "ingestion", "--params", params],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
-    )
+    return kedro_run(project, "--pipelines", "ingestion", "--params", params)
 
 
 def _tables(project: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

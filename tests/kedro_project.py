@@ -1,0 +1,39 @@
+"""A throw-away copy of this Kedro project, and `kedro run` through the real CLI in it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+DATA_LAYERS = (
+    "01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input", "06_models",
+    "07_model_output", "08_reporting",
+)
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy configuration, notebooks and pyproject; the package comes from the installed one."""
+    shutil.copytree(PROJECT / "conf" / "base", destination / "conf" / "base")
+    shutil.copy(PROJECT / "conf" / "logging.yml", destination / "conf" / "logging.yml")
+    (destination / "conf" / "local").mkdir()
+    shutil.copy(PROJECT / "pyproject.toml", destination / "pyproject.toml")
+    shutil.copytree(PROJECT / "notebooks", destination / "notebooks")
+    (destination / "src").mkdir()  # kedro checks that the source folder exists
+    for layer in DATA_LAYERS:
+        (destination / "data" / layer).mkdir(parents=True)
+    return destination
+
+
+def kedro_run(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """`kedro run <args>` in ``project``; stdout and stderr captured as text."""
+    kedro = str(Path(sys.executable).with_name("kedro"))
+    # A wide console keeps rich from wrapping paths in the messages the tests look for.
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "COLUMNS": "500"}
+    return subprocess.run(
+        [kedro, "run", *args], cwd=project, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )

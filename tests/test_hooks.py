@@ -1,0 +1,94 @@
+"""Lineage of a real `kedro run`: tags, digests, counts, dataset inputs and artifacts in MLflow."""
+
+import subprocess
+
+import cv2
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+import micro_expression
+from mlflow.tracking import MlflowClient
+
+from tests.kedro_project import copy_project, kedro_run
+from tests.readers.fixtures import write_casme2
+
+
+def _git_commit_all(path):
+    subprocess.run(["git", "init", "-q"], cwd=path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "project"],
+        cwd=path, check=True,
+    )
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=path, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _runs(project):
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("micro_expression")
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    return client, runs
+
+
+@pytest.mark.slow
+def test_every_run_records_code_data_digest_counts_and_tables(tmp_path):
+    project = copy_project(tmp_path / "project")
+    commit = _git_commit_all(project)
+    root = write_casme2(tmp_path / "CASME2")
+    params = f"dataset.name=casme2,dataset.root={root},dataset.classes=3"
+
+    first = kedro_run(project, "--pipelines", "ingestion", "--params", params)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = kedro_run(project, "--pipelines", "ingestion", "--params", params)
+    assert second.returncode == 0, second.stdout + second.stderr
+    frame = root / "CASME2_RAW_selected" / "sub01" / "EP02_01f" / "img10.jpg"
+    image = cv2.imread(str(frame))
+    image[:8, :8] = 255 - image[:8, :8]
+    cv2.imwrite(str(frame), image)
+    third = kedro_run(project, "--pipelines", "ingestion", "--params", params)
+    assert third.returncode == 0, third.stdout + third.stderr
+
+    client, runs = _runs(project)
+    assert len(runs) == 3
+    run = runs[0]
+    tags, metrics = run.data.tags, run.data.metrics
+    assert tags["git_commit"] == commit
+    assert tags["version.micro_expression"] == micro_expression.__version__
+    assert tags["version.mlflow"] == mlflow.__version__
+    assert tags["version.kedro"].startswith("1.7")
+    assert tags["dataset.name"] == "casme2"
+    assert tags["dataset.root"] == str(root)
+    index = pd.read_parquet(project / "data" / "02_intermediate" / "clip_index.parquet")
+    rejected = pd.read_parquet(project / "data" / "02_intermediate" / "rejected_clips.parquet")
+    assert metrics["clip_index.rows"] == len(index) > 0
+    assert metrics["clip_index.subjects"] == index.subject.nunique() == 2
+    assert metrics["rejected_clips.rows"] == len(rejected) > 0
+    assert {k: v for k, v in metrics.items() if k.startswith("clip_index.label.")} == {
+        f"clip_index.label.{label}": n for label, n in index.label.value_counts().items()
+    }
+
+    digests = [r.data.tags["clip_index_digest"] for r in runs]
+    assert digests[0] == digests[1] != digests[2]
+    inputs = run.inputs.dataset_inputs
+    by_name = {i.dataset.name: i.dataset for i in inputs}
+    assert by_name["clip_index"].digest == digests[0][:32]
+    assert by_name["clip_index"].source and str(root) in by_name["clip_index"].source
+
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ingestion")}
+    assert artifacts == {"ingestion/clip_index.parquet", "ingestion/rejected_clips.parquet"}
+
+
+def test_outside_git_the_commit_is_unknown(tmp_path):
+    project = copy_project(tmp_path / "project")
+    root = write_casme2(tmp_path / "CASME2", clips=None)
+    result = kedro_run(
+        project, "--pipelines", "ingestion", "--params", f"dataset.name=casme2,dataset.root={root}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    _, (run,) = _runs(project)
+    assert run.data.tags["git_commit"] == "unknown"
+    assert np.isfinite(run.data.metrics["clip_index.rows"])
