@@ -66,8 +66,14 @@ EMOTION_ACTION_UNITS: dict[str, tuple[int, ...]] = {
 }
 
 
-# Points x bumps evaluated at once: bounds the temporary arrays to a few tens of MB.
-_CHUNK_ELEMENTS = 1 << 20
+# Up to this many point-bump pairs, one broadcast beats a Python loop over the bumps.
+_VECTORISED_ELEMENTS = 1 << 14
+
+
+def _wendland(r: np.ndarray) -> np.ndarray:
+    """Wendland's C2 kernel ``(1 - r)^4 (4 r + 1)``, zero for ``r >= 1``."""
+    r = np.minimum(r, 1.0)
+    return (1 - r) ** 4 * (4 * r + 1)
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,22 @@ class Bumps:
         field = np.zeros_like(points)
         if len(self.radii) == 0:
             return field
-        chunk = max(1, _CHUNK_ELEMENTS // len(self.radii))
-        for start in range(0, len(points), chunk):
-            offset = points[start : start + chunk, None, :] - self.centres  # (n, K, 2)
-            r = np.sqrt((offset**2).sum(axis=2)) / self.radii
-            np.minimum(r, 1.0, out=r)
-            weight = (1 - r) ** 4 * (4 * r + 1)
-            field[start : start + chunk] = weight @ self.vectors
+        if len(points) * len(self.radii) <= _VECTORISED_ELEMENTS:
+            distance = np.linalg.norm(points[:, None, :] - self.centres, axis=2)
+            return _wendland(distance / self.radii) @ self.vectors
+        # Many points: keep those inside the support, then each bump visits its own square.
+        x0, y0, x1, y1 = self.support_box()
+        inside = np.flatnonzero(
+            (points[:, 0] > x0) & (points[:, 0] < x1) & (points[:, 1] > y0) & (points[:, 1] < y1)
+        )
+        candidates = points[inside]
+        values = np.zeros_like(candidates)
+        for centre, vector, radius in zip(self.centres, self.vectors, self.radii):
+            offset = candidates - centre
+            near = np.flatnonzero((np.abs(offset[:, 0]) < radius) & (np.abs(offset[:, 1]) < radius))
+            distance = np.hypot(offset[near, 0], offset[near, 1])
+            values[near] += _wendland(distance / radius)[:, None] * vector
+        field[inside] = values
         return field
 
     def max_gradient(self) -> float:
