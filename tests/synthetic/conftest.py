@@ -14,7 +14,7 @@ TINY = {
     "frame_count": [8, 10],
     "image_size": [240, 320],
     "face_width_px": [125, 140],
-    "amplitude_px": [1.5, 3.0],
+    "amplitude_px": [1.5, 2.5],
 }
 
 

@@ -76,12 +76,30 @@ def _residual_shift(reference, warped, window):
     return np.linalg.lstsq(system, -(warped - reference)[window], rcond=None)[0]
 
 
-def test_rendered_frames_move_exactly_as_the_ground_truth_says(strongest_clip):
+@pytest.fixture(scope="module")
+def renderer(strongest_clip):
+    """The frame renderer of the strongest clip, driven by the saved ground truth."""
     corpus, clip, truth = strongest_clip
     subject = next(s for s in corpus.subjects if s.number == clip.subject)
     face = render_identity(subject.identity, corpus.params.image_size)
     np.testing.assert_allclose(face.landmarks, truth.landmarks[0], atol=1e-9)
-    renderer = FrameRenderer(face.image, truth.motion)
+    return FrameRenderer(face.image, truth.motion)
+
+
+def test_renderer_samples_the_onset_face_where_the_truth_says(strongest_clip, renderer):
+    """Pixel x of frame t shows onset point B_t(x); the truth must carry B_t(x) back to x."""
+    _, _, truth = strongest_clip
+    grid = _grid(*truth.image_size).reshape(-1, 2).astype(np.float64)
+    for t in (1, truth.apex_index, len(truth.frame_numbers) - 1):
+        map_x, map_y = renderer.sample_map(t)
+        sampled = np.stack([map_x.ravel(), map_y.ravel()], axis=1).astype(np.float64)
+        assert np.abs(truth.motion.forward(sampled, t) - grid).max() < 0.005
+
+
+def test_rendered_frames_pulled_back_by_the_truth_match_the_onset(strongest_clip, renderer):
+    """Measured on the images: the residual motion after undoing the true displacement is
+    ~0, while the same measurement sees a 0.2 px error in the field."""
+    _, _, truth = strongest_clip
     apex = truth.apex_index
     onset = cv2.cvtColor(renderer.clean_frame(0), cv2.COLOR_BGR2GRAY)
     frame = cv2.cvtColor(renderer.clean_frame(apex), cv2.COLOR_BGR2GRAY)
@@ -93,14 +111,13 @@ def test_rendered_frames_move_exactly_as_the_ground_truth_says(strongest_clip):
         return cv2.remap(frame, sample[..., 0], sample[..., 1], cv2.INTER_CUBIC)
 
     true_back = pulled_back(displacement)
-    off_back = pulled_back(displacement + np.float32([0.1, 0.0]))
+    off_back = pulled_back(displacement + np.float32([0.2, 0.0]))
     strong = np.linalg.norm(truth.motion.bumps.vectors, axis=1) > 0.5
     assert strong.sum() >= 2
     for centre, radius in zip(truth.motion.bumps.centres[strong], truth.motion.bumps.radii[strong]):
-        window = np.linalg.norm(grid - centre, axis=-1) < 0.5 * radius
-        assert np.abs(_residual_shift(onset, true_back, window)).max() < 0.02
-        # The same measurement sees a 0.1 px error in the field.
-        assert abs(_residual_shift(onset, off_back, window)[0] + 0.1) < 0.05
+        window = np.linalg.norm(grid - centre, axis=-1) < 0.4 * radius
+        assert np.abs(_residual_shift(onset, true_back, window)).max() < 0.04
+        assert abs(_residual_shift(onset, off_back, window)[0] + 0.2) < 0.08
 
 
 def test_jpeg_frames_on_disk_pulled_back_by_the_truth_match_the_onset(

@@ -1,4 +1,13 @@
-"""Generated micro-expression corpus in the CASME II layout, with exact ground truth."""
+"""Generated micro-expression corpus in the CASME II layout, with exact ground truth.
+
+``generate_corpus(params)`` plans the corpus (cheap, no pixels); ``GeneratedCorpus.write(root)``
+renders it. Each subject is the public-domain astronaut photo under an identity change
+(similarity with optional mirroring, smooth warp, tone, contrast, skin texture); each clip is
+its neutral face moved by action-unit displacement fields (landmark-anchored, compact bumps)
+along an onset -> apex -> offset envelope, plus rigid head jitter, illumination flicker,
+sensor noise and JPEG compression. ``load_ground_truth`` gives each clip's exact motion and
+landmarks; ``ground_truth_path_for_frame`` finds it from a frame path.
+"""
 
 from micro_expression.synthetic.corpus import (
     ClipSpec,

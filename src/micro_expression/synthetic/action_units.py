@@ -34,25 +34,25 @@ def _pair(left: tuple[int, ...], right: tuple[int, ...], direction, weight=1.0, 
 
 # FACS action units used by the generator (dlib 68-point indices).
 ACTION_UNITS: dict[int, tuple[BumpTemplate, ...]] = {
-    1: _pair((20, 21), (22, 23), (0.0, 1.0)),  # inner brow raiser
-    2: _pair((17, 18), (25, 26), (0.2, 1.0)),  # outer brow raiser
-    4: _pair((19, 20, 21), (22, 23, 24), (-0.45, -0.9), radius=0.32),  # brow lowerer
+    1: _pair((20, 21), (22, 23), (0.0, 1.0), radius=0.42),  # inner brow raiser
+    2: _pair((17, 18), (25, 26), (0.2, 1.0), radius=0.42),  # outer brow raiser
+    4: _pair((19, 20, 21), (22, 23, 24), (-0.45, -0.9), radius=0.45),  # brow lowerer
     6: (  # cheek raiser: cheeks and lower lids up
-        *_pair((2, 31, 40, 41), (14, 35, 46, 47), (0.15, 1.0), 0.8, 0.35),
-        *_pair((40, 41), (46, 47), (0.0, 1.0), 0.4, 0.18),
+        *_pair((2, 31, 40, 41), (14, 35, 46, 47), (0.15, 1.0), 0.8, 0.45),
+        *_pair((40, 41), (46, 47), (0.0, 1.0), 0.4, 0.22),
     ),
     7: (  # lid tightener: lower lids up, outer eye corners inward
-        *_pair((40, 41), (46, 47), (0.0, 1.0), 1.0, 0.22),
-        *_pair((36,), (45,), (-1.0, 0.0), 0.5, 0.2),
+        *_pair((40, 41), (46, 47), (0.0, 1.0), 1.0, 0.25),
+        *_pair((36,), (45,), (-1.0, 0.0), 0.5, 0.22),
     ),
     9: (  # nose wrinkler: nostril wings and upper lip up
-        *_pair((31, 32), (34, 35), (-0.2, 1.0), 1.0, 0.25),
-        BumpTemplate((50, 51, 52), (0.0, 1.0), 0.5, 0.25),
+        *_pair((31, 32), (34, 35), (-0.2, 1.0), 1.0, 0.3),
+        BumpTemplate((50, 51, 52), (0.0, 1.0), 0.5, 0.3),
     ),
-    12: _pair((48,), (54,), (0.6, 0.8), radius=0.32),  # lip corner puller
-    14: _pair((48,), (54,), (-1.0, 0.1), 0.9, 0.28),  # dimpler
-    15: _pair((48,), (54,), (0.15, -1.0), radius=0.32),  # lip corner depressor
-    17: (BumpTemplate((8, 57), (0.0, 1.0), 1.0, 0.4),),  # chin raiser
+    12: _pair((48,), (54,), (0.6, 0.8), radius=0.4),  # lip corner puller
+    14: _pair((48,), (54,), (-1.0, 0.1), 0.9, 0.35),  # dimpler
+    15: _pair((48,), (54,), (0.15, -1.0), radius=0.4),  # lip corner depressor
+    17: (BumpTemplate((8, 57), (0.0, 1.0), 1.0, 0.5),),  # chin raiser
 }
 
 # CASME II emotions and the action units that express them here (disjoint sets, so the
@@ -114,6 +114,27 @@ class Bumps:
             distance = np.hypot(offset[near, 0], offset[near, 1])
             values[near] += _wendland(distance / radius)[:, None] * vector
         field[inside] = values
+        return field
+
+    def tabulate(
+        self, origin: tuple[float, float], step: float, shape: tuple[int, int]
+    ) -> np.ndarray:
+        """The field on the grid ``origin + step * (column, row)``, ``(rows, columns, 2)``.
+
+        Each bump only fills the cells of its own square, so the cost follows the supports.
+        """
+        field = np.zeros((*shape, 2))
+        for centre, vector, radius in zip(self.centres, self.vectors, self.radii):
+            low = np.floor((centre - radius - origin) / step).astype(int)
+            high = np.ceil((centre + radius - origin) / step).astype(int) + 1
+            low, high = np.maximum(low, 0), np.minimum(high, shape[::-1])
+            if (high <= low).any():
+                continue
+            xs = origin[0] + step * np.arange(low[0], high[0]) - centre[0]
+            ys = origin[1] + step * np.arange(low[1], high[1]) - centre[1]
+            distance = np.hypot(xs[None, :], ys[:, None])
+            weight = _wendland(distance / radius)
+            field[low[1] : high[1], low[0] : high[0]] += weight[..., None] * vector
         return field
 
     def max_gradient(self) -> float:

@@ -9,13 +9,14 @@ from typing import Any
 
 # Bumped whenever the generator's output changes for the same parameters, so that an
 # existing corpus written by an older generator is not mistaken for an up-to-date one.
-GENERATOR_FORMAT = 1
+GENERATOR_FORMAT = 2
 
 # The HOG face detector's window is 80 px: smaller faces need upsampling to be found.
 MIN_FACE_WIDTH_PX = 80
-# Apex displacement per face width above which a Wendland bump (radius >= 0.3 x
-# inter-ocular distance ~ 0.13 face width) could fold the image: |grad| = 2.1 A / R < 0.5.
-MAX_AMPLITUDE_PER_FACE_WIDTH = 0.03
+# Apex displacement per face width that keeps every field contracting and fold-free: the
+# narrowest full-weight bump has R >= 0.21 x inter-ocular distance ~ 0.095 face width, and a
+# Wendland bump's steepest slope is 2.1 A / R < 0.45.
+MAX_AMPLITUDE_PER_FACE_WIDTH = 0.02
 
 
 @dataclass(frozen=True)
