@@ -10,7 +10,7 @@ from micro_expression.face.alignment import (
     transform_vectors,
     warp_to_crop,
 )
-from micro_expression.face.detection import detect_largest_face, predict_landmarks
+from micro_expression.face.detection import detect_face, predict_landmarks
 from tests.preprocessing.clips import astronaut_canvas
 
 
@@ -18,7 +18,7 @@ from tests.preprocessing.clips import astronaut_canvas
 def tilted():
     """The astronaut rotated by 12 degrees, its landmarks and its alignment to a 144 crop."""
     image = cv2.cvtColor(astronaut_canvas(angle=12.0), cv2.COLOR_BGR2GRAY)
-    points = predict_landmarks(image, detect_largest_face(image))
+    points = predict_landmarks(image, detect_face(image))
     return image, points, similarity_to_crop(points, 144, 0.1)
 
 
@@ -45,7 +45,7 @@ def test_eyes_are_level_in_the_warped_crop(tilted):
     """Landmarks found again on the crop image: level eyes, where the mapping put them."""
     image, points, transform = tilted
     crop = warp_to_crop(image, transform, 144)
-    found = predict_landmarks(crop, detect_largest_face(crop))
+    found = predict_landmarks(crop, detect_face(crop))
     left, right = eye_centres(found)
     assert abs(np.degrees(np.arctan2(right[1] - left[1], right[0] - left[0]))) < 2.0
     error = np.linalg.norm(found - transform_points(points, transform), axis=1).mean()

@@ -1,0 +1,223 @@
+"""One clip: decode, align, sample, label landmarks and compute TV-L1 flow ground truth."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from micro_expression.face.alignment import similarity_to_crop, transform_points, warp_to_crop
+from micro_expression.face.detection import (
+    N_LANDMARKS,
+    FaceBox,
+    count_outside,
+    detect_face,
+    predict_landmarks,
+)
+from micro_expression.flow.tvl1 import create_tvl1, tvl1_sequence
+from micro_expression.preprocessing.config import PreprocessingConfig
+from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
+
+
+class ClipRejected(Exception):
+    """Bad input: the clip is left out with a reason, and the run goes on.
+
+    ``cacheable`` is False for failures that may be transient (a file that cannot be read).
+    """
+
+    def __init__(self, stage: str, reason: str, cacheable: bool = True) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage = stage
+        self.reason = reason
+        self.cacheable = cacheable
+
+
+class Stopwatch:
+    """Seconds spent per stage, summed over calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class ClipArrays:
+    """The stored result for one clip; S samples of L frames, crops of C x C pixels."""
+
+    frames: np.ndarray  # (S, L, C, C) uint8 aligned grayscale crops
+    flows: np.ndarray  # (S, L-1, C, C, 2) float16 TV-L1 flow, (x, y) crop pixels
+    landmarks: np.ndarray  # (S, L, 68, 2) float32, (x, y) crop pixels
+    frame_numbers: np.ndarray  # (S, L) int64 original frame numbers
+    transform: np.ndarray  # (S, L, 2, 3) float64 image -> crop similarity per frame
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.frames.shape[0])
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, np.ndarray]) -> ClipArrays:
+        return cls(**{name: stored[name] for name in cls.__dataclass_fields__})
+
+
+def read_gray(path: str | Path) -> np.ndarray:
+    """Decode an image file as 8-bit grayscale; rejects unreadable or corrupt files."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as error:
+        raise ClipRejected("decode", f"cannot read {path}: {error}", cacheable=False) from error
+    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    if image is None:
+        raise ClipRejected(
+            "decode", f"cannot decode {path} ({data.size} bytes): corrupt or not an image"
+        )
+    return image
+
+
+@lru_cache(maxsize=4)
+def _estimator(tvl1_json: str) -> cv2.optflow.DualTVL1OpticalFlow:
+    return create_tvl1(json.loads(tvl1_json))
+
+
+def preprocess_clip(
+    frame_paths: Sequence[str], config: PreprocessingConfig, stopwatch: Stopwatch | None = None
+) -> ClipArrays:
+    """Aligned crops, TV-L1 flows and landmark labels for one clip's frames (onset..offset).
+
+    Only the sampled frames are decoded (plus, in ``per_clip`` mode, the frames after the
+    onset up to the first one with a face, when the onset has none). Raises ``ClipRejected``.
+    """
+    stopwatch = stopwatch or Stopwatch()
+    try:
+        samples = sample_indices(
+            len(frame_paths), config.sampling, config.frames_per_sample, config.stride
+        )
+    except ValueError as error:
+        raise ClipRejected("sampling", str(error)) from error
+    sampled = [int(index) for index in np.unique(samples)]
+    images: dict[int, np.ndarray] = {}
+
+    def image(index: int) -> np.ndarray:
+        if index not in images:
+            with stopwatch("decode"):
+                images[index] = read_gray(frame_paths[index])
+        return images[index]
+
+    for index in sampled:
+        image(index)
+    align = _align_per_clip if config.alignment == "per_clip" else _align_per_frame
+    transforms, landmarks = align(frame_paths, image, sampled, config, stopwatch)
+
+    with stopwatch("warp"):
+        crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size) for i in sampled}
+    estimator = _estimator(json.dumps(dict(config.tvl1), sort_keys=True))
+    with stopwatch("tvl1"):
+        flows = np.stack(
+            [tvl1_sequence(estimator, np.stack([crops[i] for i in sample])) for sample in samples]
+        )
+    return ClipArrays(
+        frames=np.stack([[crops[i] for i in sample] for sample in samples]),
+        flows=flows.astype(np.float16),
+        landmarks=np.stack([[landmarks[i] for i in sample] for sample in samples]).astype(
+            np.float32
+        ),
+        frame_numbers=frame_numbers(frame_paths)[samples],
+        transform=np.stack([[transforms[i] for i in sample] for sample in samples]),
+    )
+
+
+ImageGetter = Callable[[int], np.ndarray]
+Alignment = tuple[dict[int, np.ndarray], dict[int, np.ndarray]]
+
+
+def _align_per_clip(
+    frame_paths: Sequence[str],
+    image: ImageGetter,
+    sampled: list[int],
+    config: PreprocessingConfig,
+    stopwatch: Stopwatch,
+) -> Alignment:
+    """One transform for the whole clip, from the first frame (onset on) with a face.
+
+    Landmark labels: the predictor runs on every sampled frame inside the reference frame's
+    face box (no re-detection), and its points are mapped into the crop by the clip transform.
+    """
+    for reference in range(len(frame_paths)):
+        with stopwatch("detect"):
+            box = detect_face(image(reference), config.upsample_levels)
+        if box is not None:
+            break
+    else:
+        raise ClipRejected(
+            "detect", f"no face found in any of the {len(frame_paths)} frames from {frame_paths[0]}"
+        )
+    with stopwatch("landmarks"):
+        points = _landmarks_inside(image(reference), box, frame_paths[reference])
+        transform = _similarity(points, config, frame_paths[reference])
+        landmarks = {
+            i: transform_points(_landmarks_inside(image(i), box, frame_paths[i]), transform)
+            for i in sampled
+        }
+    return {i: transform for i in sampled}, landmarks
+
+
+def _align_per_frame(
+    frame_paths: Sequence[str],
+    image: ImageGetter,
+    sampled: list[int],
+    config: PreprocessingConfig,
+    stopwatch: Stopwatch,
+) -> Alignment:
+    """The public MOL code's way: detect, predict and align every sampled frame on its own."""
+    transforms, landmarks = {}, {}
+    for i in sampled:
+        with stopwatch("detect"):
+            box = detect_face(image(i), config.upsample_levels)
+        if box is None:
+            raise ClipRejected(
+                "detect",
+                f"no face found in {frame_paths[i]} (per_frame alignment needs one in every "
+                "sampled frame)",
+            )
+        with stopwatch("landmarks"):
+            points = _landmarks_inside(image(i), box, frame_paths[i])
+            transforms[i] = _similarity(points, config, frame_paths[i])
+            landmarks[i] = transform_points(points, transforms[i])
+    return transforms, landmarks
+
+
+def _landmarks_inside(gray: np.ndarray, box: FaceBox, path: str) -> np.ndarray:
+    points = predict_landmarks(gray, box)
+    outside = count_outside(points, gray.shape)
+    if outside:
+        height, width = gray.shape[:2]
+        raise ClipRejected(
+            "landmarks",
+            f"{outside} of {N_LANDMARKS} landmarks fall outside the {width}x{height} frame "
+            f"{path} (face cut at the border)",
+        )
+    return points
+
+
+def _similarity(points: np.ndarray, config: PreprocessingConfig, path: str) -> np.ndarray:
+    try:
+        return similarity_to_crop(points, config.crop_size, config.face_margin)
+    except ValueError as error:
+        raise ClipRejected("landmarks", f"{path}: {error}") from error

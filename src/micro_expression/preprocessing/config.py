@@ -1,0 +1,81 @@
+"""Validated preprocessing settings, read from ``params:preprocessing``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ALIGNMENTS = ("per_clip", "per_frame")
+SAMPLINGS = ("even", "strided")
+
+
+@dataclass(frozen=True)
+class PreprocessingConfig:
+    """Everything that shapes the per-clip output, plus how the run is executed."""
+
+    alignment: str = "per_clip"
+    sampling: str = "even"
+    frames_per_sample: int = 8
+    stride: int | None = None
+    crop_size: int = 144
+    face_margin: float = 0.1
+    upsample: int = 0
+    retry_upsample: int | None = 1
+    tvl1: Mapping[str, Any] = field(default_factory=dict)
+    workers: int | None = None
+    qa_clips: int = 4
+
+    def __post_init__(self) -> None:
+        if self.alignment not in ALIGNMENTS:
+            raise ValueError(f"alignment must be one of {ALIGNMENTS}, got {self.alignment!r}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.frames_per_sample < 2:
+            raise ValueError(f"frames_per_sample must be >= 2, got {self.frames_per_sample}")
+        if self.face_margin < 0:
+            raise ValueError(f"face_margin must be >= 0, got {self.face_margin}")
+        if self.stride is not None and self.stride < 1:
+            raise ValueError(f"stride must be >= 1 or null, got {self.stride}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1 or null (all cores), got {self.workers}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PreprocessingConfig:
+        """Build from the ``preprocessing`` parameters (see parameters_preprocessing.yml)."""
+        params = dict(params)
+        detection = dict(params.pop("detection", {}) or {})
+        params["tvl1"] = dict(params.get("tvl1") or {})
+        for name in ("upsample", "retry_upsample"):
+            if name in detection:
+                params[name] = detection.pop(name)
+        unknown = sorted(set(params) - set(cls.__dataclass_fields__)) + sorted(detection)
+        if unknown:
+            raise ValueError(f"unknown preprocessing parameters: {unknown}")
+        return cls(**params)
+
+    @property
+    def upsample_levels(self) -> tuple[int, ...]:
+        """Detector upsampling levels to try in turn."""
+        if self.retry_upsample is None or self.retry_upsample == self.upsample:
+            return (self.upsample,)
+        return (self.upsample, self.retry_upsample)
+
+    @property
+    def n_workers(self) -> int:
+        """Worker processes: ``workers``, or every core when it is null."""
+        return self.workers or os.cpu_count() or 1
+
+    def output_settings(self) -> dict[str, Any]:
+        """The settings the stored arrays depend on (they go into the content key)."""
+        return {
+            "alignment": self.alignment,
+            "sampling": self.sampling,
+            "frames_per_sample": self.frames_per_sample,
+            "stride": self.stride if self.sampling == "strided" else None,
+            "crop_size": self.crop_size,
+            "face_margin": float(self.face_margin),
+            "upsample_levels": list(self.upsample_levels),
+            "tvl1": dict(sorted(self.tvl1.items())),
+        }

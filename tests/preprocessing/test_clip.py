@@ -1,0 +1,131 @@
+import cv2
+import numpy as np
+import pytest
+
+from micro_expression.face.alignment import eye_centres
+from micro_expression.face.detection import detect_face, predict_landmarks
+from micro_expression.preprocessing.clip import ClipRejected, Stopwatch, preprocess_clip
+from micro_expression.preprocessing.config import PreprocessingConfig
+from tests.preprocessing.clips import (
+    CANVAS,
+    FAST_PARAMS,
+    GREY,
+    astronaut_canvas,
+    write_frames,
+    write_moving_face_clip,
+)
+
+FAST = PreprocessingConfig.from_params(FAST_PARAMS)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return write_moving_face_clip(tmp_path_factory.mktemp("clip") / "EP01", n_frames=12, jitter=1.0)
+
+
+def config(**changes):
+    return PreprocessingConfig.from_params({**FAST_PARAMS, **changes})
+
+
+def test_per_clip_output_shapes_and_one_transform(clip):
+    stopwatch = Stopwatch()
+    arrays = preprocess_clip(clip, config(), stopwatch)
+    assert arrays.frames.shape == (1, 8, 64, 64) and arrays.frames.dtype == np.uint8
+    assert arrays.flows.shape == (1, 7, 64, 64, 2) and arrays.flows.dtype == np.float16
+    assert arrays.landmarks.shape == (1, 8, 68, 2) and arrays.landmarks.dtype == np.float32
+    assert arrays.frame_numbers.tolist() == [[46, 48, 49, 51, 52, 54, 55, 57]]
+    assert arrays.transform.shape == (1, 8, 2, 3)
+    assert np.all(arrays.transform == arrays.transform[0, 0])
+    assert set(stopwatch.seconds) == {"decode", "detect", "landmarks", "warp", "tvl1"}
+
+
+def test_per_frame_aligns_each_frame_on_its_own(clip):
+    arrays = preprocess_clip(clip, config(alignment="per_frame"))
+    transforms = arrays.transform[0]
+    assert not np.allclose(transforms[0], transforms[-1])
+
+
+def test_landmark_labels_are_where_the_face_is_in_the_crop(clip):
+    """Landmarks found again on the stored 144 crop match the stored labels."""
+    arrays = preprocess_clip(clip, PreprocessingConfig(tvl1=FAST_PARAMS["tvl1"]))
+    for k in (0, 7):
+        crop = arrays.frames[0, k]
+        found = predict_landmarks(crop, detect_face(crop))
+        left, right = eye_centres(found)
+        distance = np.linalg.norm(right - left)
+        assert np.linalg.norm(found - arrays.landmarks[0, k], axis=1).mean() < 0.08 * distance
+
+
+def test_landmark_labels_are_independent_copies(clip):
+    arrays = preprocess_clip(clip, config(sampling="strided"))
+    assert arrays.landmarks.shape[0] == 12 // 8
+    arrays.landmarks[0] += 5.0
+    again = preprocess_clip(clip, config(sampling="strided"))
+    assert not np.allclose(arrays.landmarks[0], again.landmarks[0])
+
+
+def test_strided_sampling_gives_several_samples(tmp_path):
+    paths = write_moving_face_clip(tmp_path / "EP02", n_frames=17)
+    arrays = preprocess_clip(paths, config(sampling="strided"))
+    assert arrays.frames.shape[:2] == (2, 8) and arrays.flows.shape[:2] == (2, 7)
+    assert arrays.frame_numbers[:, 0].tolist() == [46, 47]
+
+
+def test_reference_frame_falls_back_to_the_first_with_a_face(tmp_path):
+    blank = np.full((*CANVAS, 3), GREY, np.uint8)
+    paths = write_frames(tmp_path / "EP03", [blank] + [astronaut_canvas(0.2 * t) for t in range(9)])
+    with pytest.raises(ClipRejected, match="no face found in"):
+        preprocess_clip(paths, config(alignment="per_frame"))
+    arrays = preprocess_clip(paths, config())
+    assert arrays.frames.shape == (1, 8, 64, 64)
+    assert arrays.frames[0, 0].std() < 1.0  # the blank onset, warped like the rest
+
+
+def test_blank_clip_is_rejected_at_detection(tmp_path):
+    blank = np.full((*CANVAS, 3), GREY, np.uint8)
+    paths = write_frames(tmp_path / "EP04", [blank] * 8)
+    with pytest.raises(ClipRejected, match="no face found in any of the 8 frames") as caught:
+        preprocess_clip(paths, config())
+    assert caught.value.stage == "detect" and caught.value.cacheable
+
+
+def test_face_cut_at_the_border_is_rejected_at_landmarks(tmp_path):
+    paths = write_frames(tmp_path / "EP05", [astronaut_canvas(-260 + 0.2 * t) for t in range(8)])
+    with pytest.raises(ClipRejected, match="landmarks fall outside the 640x480 frame") as caught:
+        preprocess_clip(paths, config())
+    assert caught.value.stage == "landmarks" and "img46.jpg" in caught.value.reason
+
+
+def test_corrupt_jpeg_is_rejected_at_decode(tmp_path):
+    paths = write_moving_face_clip(tmp_path / "EP06", n_frames=8)
+    data = open(paths[3], "rb").read()
+    with open(paths[3], "wb") as file:
+        file.write(data[: len(data) // 3])
+    with pytest.raises(ClipRejected, match="cannot decode .*img49.jpg") as caught:
+        preprocess_clip(paths, config())
+    assert caught.value.stage == "decode"
+
+
+def test_missing_frame_is_a_rejection_that_is_not_cached(tmp_path):
+    paths = write_moving_face_clip(tmp_path / "EP07", n_frames=8)
+    paths[2] = str(tmp_path / "EP07" / "gone.jpg")
+    with pytest.raises(ClipRejected, match="cannot read .*gone.jpg") as caught:
+        preprocess_clip(paths, config())
+    assert not caught.value.cacheable
+
+
+def test_short_clip_is_rejected_at_sampling(tmp_path):
+    paths = write_moving_face_clip(tmp_path / "EP08", n_frames=5)
+    with pytest.raises(ClipRejected, match="5 frames, need at least 8") as caught:
+        preprocess_clip(paths, config())
+    assert caught.value.stage == "sampling"
+
+
+def test_only_sampled_frames_are_decoded(clip, monkeypatch):
+    import micro_expression.preprocessing.clip as clip_module
+
+    decoded = []
+    original = clip_module.read_gray
+    monkeypatch.setattr(clip_module, "read_gray", lambda p: decoded.append(p) or original(p))
+    preprocess_clip(clip, config())
+    assert len(decoded) == 8 and cv2.haveImageReader(decoded[0])
