@@ -101,3 +101,15 @@ def test_presets_share_one_structure():
     assert set(PRESETS) == {"paper", "small"}
     assert all(isinstance(widths, MOLWidths) for widths in PRESETS.values())
     assert {w.feature_size for w in PRESETS.values()} == {16}
+
+
+def test_channels_last_weights_give_the_same_output():
+    torch.manual_seed(0)
+    model = build_mol("small").eval()
+    frames = torch.randn(1, 8, 128, 128)
+    with torch.no_grad():
+        expected = model(frames)
+        output = model.to_channels_last()(frames)
+    assert model.flow_net.fuse[0].weight.is_contiguous(memory_format=torch.channels_last)
+    for got, want in zip(output, expected):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)

@@ -14,11 +14,11 @@ from micro_expression.model.layers import ConvNormAct
 _LEAK = 0.1
 
 
-def _split_pairs(x: Tensor, batch: int, n_frames: int) -> tuple[Tensor, Tensor]:
-    """Per-frame batch to pair batches: (B*T, ...) -> frames 0..T-2 and frames 1..T-1,
-    each (B*(T-1), ...)."""
+def _pair_frames(x: Tensor, batch: int, n_frames: int, second: bool = False) -> Tensor:
+    """Per-frame batch to a batch of pairs: (B*T, ...) -> (B*(T-1), ...), the first frame of
+    each consecutive pair (frames 0..T-2), or with ``second`` its second frame (1..T-1)."""
     clips = x.reshape(batch, n_frames, *x.shape[1:])
-    return clips[:, :-1].flatten(0, 1), clips[:, 1:].flatten(0, 1)
+    return (clips[:, 1:] if second else clips[:, :-1]).flatten(0, 1)
 
 
 def _up(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -132,15 +132,23 @@ class FlowNet(nn.Module):
         b, t, h, w = frames.shape
         frames = frames.reshape(b * t, 1, h, w)
         encoded = self.encoder(frames)
-        first, second = _split_pairs(encoded[-1], b, t)
-        features_first, features_second = _split_pairs(features.flatten(0, 1), b, t)
-        correlation = F.leaky_relu(self.correlation(first, second), _LEAK)
+        first = _pair_frames(encoded[-1], b, t)
+        correlation = self.correlation(first, _pair_frames(encoded[-1], b, t, second=True))
+        features = features.flatten(0, 1)
         fused = self.fuse(
-            torch.cat([self.redirect(first), correlation, features_first, features_second], dim=1)
+            torch.cat(
+                [
+                    self.redirect(first),
+                    F.leaky_relu_(correlation, _LEAK),
+                    _pair_frames(features, b, t),
+                    _pair_frames(features, b, t, second=True),
+                ],
+                dim=1,
+            )
         )
         pyramid = [fused]
         for stage in self.down:
             pyramid.append(stage(pyramid[-1]))
-        frame_skips = [_split_pairs(x, b, t)[0] for x in [frames, *encoded[:-1]]]
+        frame_skips = [_pair_frames(x, b, t) for x in [frames, *encoded[:-1]]]
         flow = self.decoder(pyramid[-1], pyramid[-2::-1] + frame_skips[::-1])
         return flow.reshape(b, t - 1, 2, h, w)

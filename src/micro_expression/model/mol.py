@@ -94,6 +94,14 @@ class MOL(nn.Module):
             landmarks = landmarks.reshape(b, t - 1, N_LANDMARKS, 2)
         return MOLOutput(logits, flow, landmarks)
 
+    def to_channels_last(self) -> MOL:
+        """Store the 2-D conv weights channels-last (NHWC), the faster layout for oneDNN on CPU
+        and for tensor cores; ``.to(memory_format=...)`` fails on the MER head's 5-D weights."""
+        for part in (self.conv_stack, self.f5c, self.flow_net, self.landmark_head):
+            if part is not None:
+                part.to(memory_format=torch.channels_last)
+        return self
+
 
 def build_mol(
     preset: str = "small",

@@ -26,13 +26,21 @@ class MOLWidths:
     flow_decoder: tuple[int, ...]
     """Refinement deconv widths, coarse to fine; one per scale up to the full frame."""
     landmark_conv: int
+    """Channels of the landmark head's 3x3 conv."""
     landmark_hidden: int
+    """Hidden width of the landmark head's MLP."""
     mer_conv: int
+    """Channels of the MER head's 3D conv."""
     mer_hidden: int
+    """Hidden width of the MER head's MLP."""
     image_size: int = 128
+    """Side of the square input frames."""
     n_frames: int = 8
+    """Frames per clip; the heads see the n_frames - 1 consecutive pairs."""
     patch_size: int = 21
+    """Correlation patch: patch_size**2 displacements."""
     dilation: int = 2
+    """Correlation displacement step in feature pixels."""
 
     def __post_init__(self) -> None:
         if len(self.flow_encoder) != len(self.stack):
@@ -83,7 +91,7 @@ PRESETS: dict[str, MOLWidths] = {
         flow_redirect=8,
         flow_fuse=16,
         flow_down=(32, 32, 64),
-        flow_decoder=(32, 16, 16, 16, 8, 8),
+        flow_decoder=(32, 16, 16, 16, 8, 4),
         landmark_conv=8,
         landmark_hidden=64,
         mer_conv=8,
