@@ -60,7 +60,7 @@ class TorchCheckpointDataset(AbstractVersionedDataset[dict, dict]):
         path = get_filepath_str(self._get_save_path(), self._protocol)
         with self._fs.open(path, "wb") as file:
             file.write(buffer.getvalue())
-        self._invalidate_cache()
+        self._fs.invalidate_cache(path)
 
     def _exists(self) -> bool:
         try:

@@ -1,0 +1,5 @@
+"""Leave-one-subject-out folds of the preprocessed clips."""
+
+from micro_expression.pipelines.splitting.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,77 @@
+"""Nodes of the training pipeline: train one fold, predict its held-out subject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from micro_expression.evaluation.predict import aggregate_clips, predict_samples
+from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.training.data import ClipSamples, class_names, fold_clip_table
+from micro_expression.training.device import select_device, set_cpu_threads
+from micro_expression.training.folds import fold_clips
+from micro_expression.training.loop import TrainingConfig, load_model, train_model
+
+
+def train_fold(
+    folds: pd.DataFrame,
+    preprocessed_index: pd.DataFrame,
+    preprocessed_clips: ClipCache,
+    params: dict[str, Any],
+    fold: str,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Train a fresh model on the fold's training clips: (checkpoint, loss history)."""
+    config = TrainingConfig.from_params(params)
+    rows = fold_clips(folds, fold)
+    classes = class_names(preprocessed_index, config.classes)
+    clips = fold_clip_table(preprocessed_index, rows, classes)
+    seed = config.seed + int(rows["fold_number"].iloc[0])
+    held_out = rows["held_out_subject"].iloc[0]
+    set_cpu_threads(config.threads)
+    keep = config.keep_clips_in_memory
+    train, validation = (clips[clips["role"] == role] for role in ("train", "validation"))
+    trained = train_model(
+        ClipSamples(train, preprocessed_clips, True, seed, keep),
+        ClipSamples(validation, preprocessed_clips, False, seed, keep) if len(validation) else None,
+        len(classes),
+        config,
+        seed,
+        description=fold,
+    )
+    checkpoint = {
+        "fold": fold,
+        "held_out_subject": held_out if pd.notna(held_out) else None,
+        "seed": seed,
+        "classes": classes,
+        "model": config.model_args(len(classes)),
+        "best_step": trained.best_step,
+        "n_train_clips": len(train),
+        "n_validation_clips": len(validation),
+        "state_dict": trained.state_dict,
+    }
+    return checkpoint, trained.history.assign(fold=fold)
+
+
+def predict_held_out(
+    checkpoint: dict[str, Any],
+    folds: pd.DataFrame,
+    preprocessed_index: pd.DataFrame,
+    preprocessed_clips: ClipCache,
+    params: dict[str, Any],
+    fold: str,
+) -> pd.DataFrame:
+    """Per-clip predictions of the fold's model on its held-out subject (centre windows)."""
+    config = TrainingConfig.from_params(params)
+    classes = checkpoint["classes"]
+    clips = fold_clip_table(preprocessed_index, fold_clips(folds, fold), classes)
+    test = clips[clips["role"] == "test"].reset_index(drop=True)
+    set_cpu_threads(config.threads)
+    device = select_device(config.device)
+    samples = predict_samples(
+        load_model(checkpoint, device),
+        ClipSamples(test, preprocessed_clips, augment=False),
+        device,
+        config.batch_size,
+    )
+    return aggregate_clips(test, samples, classes).assign(fold=fold)

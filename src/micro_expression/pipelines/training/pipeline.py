@@ -1,0 +1,47 @@
+"""Training pipeline: one namespace per leave-one-subject-out fold, plus ``final``.
+
+``kedro run --namespaces=fold_synthetic_sub01`` trains and tests that fold alone (its inputs,
+``loso_folds`` and the preprocessed clips, must exist); kedro-airflow turns each namespace into
+one task. The subject list comes from :func:`~micro_expression.training.folds.registered_subjects`.
+"""
+
+from functools import partial
+
+from kedro.pipeline import Node, Pipeline
+
+from micro_expression.pipelines.training.nodes import predict_held_out, train_fold
+from micro_expression.training.folds import FINAL_FOLD, fold_names, registered_subjects
+
+SHARED_INPUTS = {"loso_folds", "preprocessed_index", "preprocessed_clips"}
+# Node and dataset names inside each fold's namespace (the hooks in tracking.py look for them).
+TRAIN_NODE, PREDICT_NODE = "train_fold", "predict_held_out"
+MODEL, LOSS_HISTORY, PREDICTIONS = "fold_model", "fold_loss_history", "fold_predictions"
+
+
+def fold_pipeline(fold: str) -> Pipeline:
+    """Train (and, except for ``final``, test) one fold under namespace ``fold``."""
+    nodes = [
+        Node(
+            partial(train_fold, fold=fold),
+            inputs=["loso_folds", "preprocessed_index", "preprocessed_clips", "params:training"],
+            outputs=[MODEL, LOSS_HISTORY],
+            name=TRAIN_NODE,
+        )
+    ]
+    if fold != FINAL_FOLD:
+        nodes.append(
+            Node(
+                partial(predict_held_out, fold=fold),
+                inputs=[MODEL, "loso_folds", "preprocessed_index", "preprocessed_clips",
+                        "params:training"],
+                outputs=PREDICTIONS,
+                name=PREDICT_NODE,
+            )
+        )
+    return Pipeline(nodes, namespace=fold, inputs=SHARED_INPUTS, parameters={"params:training"})
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return sum(
+        (fold_pipeline(f) for f in [*fold_names(registered_subjects()), FINAL_FOLD]), Pipeline([])
+    )

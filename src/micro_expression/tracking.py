@@ -1,0 +1,162 @@
+"""MLflow tracking of the folds: a nested run per fold, the final model in the registry.
+
+kedro-mlflow opens one (parent) run per ``kedro run``. :class:`FoldTrackingHooks` adds, after
+each fold's training node, a nested run with that fold's parameters, per-step losses and
+checkpoint, and after its prediction node the fold's scores; then the parent is active again.
+The ``final`` model is logged to the parent with ``mlflow.pytorch.log_model`` and registered.
+Node hooks do not run under ParallelRunner, so folds are tracked with the sequential runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import torch
+from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Node
+from mlflow.entities import Metric
+from mlflow.models.model import ModelInfo
+
+from micro_expression.evaluation.predict import clip_scores
+from micro_expression.pipelines.training.pipeline import (
+    LOSS_HISTORY,
+    MODEL,
+    PREDICT_NODE,
+    PREDICTIONS,
+    TRAIN_NODE,
+)
+from micro_expression.training.data import CROP_SIZE, FRAMES
+from micro_expression.training.folds import FINAL_FOLD
+from micro_expression.training.loop import load_model
+
+logger = logging.getLogger(__name__)
+
+REGISTERED_MODEL = "micro-expression-mol"
+MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
+
+
+class ClassProbabilities(torch.nn.Module):
+    """The served form of MOL: frames (B, 8, 128, 128), normalised per clip -> (B, C) softmax.
+
+    MLflow's pytorch flavour wants one output tensor; the full model stays in ``.mol``.
+    """
+
+    def __init__(self, mol: torch.nn.Module) -> None:
+        super().__init__()
+        self.mol = mol
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.mol(frames).logits, dim=1)
+
+
+@contextmanager
+def nested_run(fold: str, run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
+    """Start (or resume, with ``run_id``) the fold's run under the active one; end it after."""
+    run = mlflow.start_run(
+        run_id=run_id, run_name=None if run_id else fold, nested=True,
+        tags=None if run_id else {"fold": fold},
+    )
+    try:
+        yield run
+    finally:
+        mlflow.end_run()
+
+
+def log_fold_training(
+    fold: str, checkpoint: dict[str, Any], history: pd.DataFrame, params: dict[str, Any]
+) -> str:
+    """Nested run of one fold: parameters, per-step losses, checkpoint. Returns its id."""
+    with nested_run(fold) as run:
+        mlflow.set_tag("held_out_subject", str(checkpoint["held_out_subject"]))
+        flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
+        mlflow.log_params({**flat, "fold": fold, "fold_seed": checkpoint["seed"]})
+        mlflow.log_metrics({
+            "best_step": checkpoint["best_step"],
+            "n_train_clips": checkpoint["n_train_clips"],
+            "n_validation_clips": checkpoint["n_validation_clips"],
+        })
+        log_step_metrics(run.info.run_id, history)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{fold}.pt"
+            torch.save(checkpoint, path)
+            mlflow.log_artifact(str(path), artifact_path="checkpoint")
+        return run.info.run_id
+
+
+def log_step_metrics(run_id: str, history: pd.DataFrame) -> None:
+    """Every loss column of ``history`` at its ``step``, in batches."""
+    columns = [c for c in history.columns if c.startswith(("train_", "validation_"))]
+    timestamp = int(pd.Timestamp.now().timestamp() * 1000)
+    metrics = [
+        Metric(column, float(row[column]), timestamp, int(row["step"]))
+        for row in history.to_dict("records")
+        for column in columns
+        if not np.isnan(row[column])
+    ]
+    client = mlflow.MlflowClient()
+    for start in range(0, len(metrics), MLFLOW_BATCH):
+        client.log_batch(run_id, metrics=metrics[start:start + MLFLOW_BATCH])
+
+
+def log_fold_scores(fold: str, predictions: pd.DataFrame, run_id: str | None = None) -> str:
+    """The fold's held-out scores, counted per clip, into its run (started if ``run_id`` is None)."""
+    with nested_run(fold, run_id) as run:
+        values = {f"test_{k}": float(v) for k, v in clip_scores(predictions).items()}
+        mlflow.log_metrics({k: v for k, v in values.items() if not np.isnan(v)})
+        return run.info.run_id
+
+
+def log_final_model(checkpoint: dict[str, Any]) -> ModelInfo:
+    """Log the final model to the active run with an input example; register it.
+
+    MLflow saves it with ``torch.export`` (pt2: a traced graph, loadable without this package);
+    an example batch of 2 keeps the batch dimension dynamic (1 would fix it to 1).
+    """
+    model = ClassProbabilities(load_model(checkpoint))
+    example = np.zeros((2, FRAMES, CROP_SIZE, CROP_SIZE), dtype=np.float32)
+    return mlflow.pytorch.log_model(
+        model,
+        name="model",
+        input_example=example,
+        registered_model_name=REGISTERED_MODEL,
+        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy"],
+        metadata={"classes": list(checkpoint["classes"]), "model": checkpoint["model"]},
+    )
+
+
+class FoldTrackingHooks:
+    """Logs each fold of the training pipeline in a nested MLflow run (see module docstring)."""
+
+    def __init__(self) -> None:
+        self._fold_runs: dict[str, str] = {}
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self._fold_runs.clear()
+
+    @hook_impl
+    def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        if mlflow.active_run() is None or node.namespace is None:
+            return
+        fold, task = node.namespace, node.name.rsplit(".", 1)[-1]
+        if task == TRAIN_NODE:
+            checkpoint = outputs[f"{fold}.{MODEL}"]
+            self._fold_runs[fold] = log_fold_training(
+                fold, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"], inputs["params:training"]
+            )
+            if fold == FINAL_FOLD:
+                info = log_final_model(checkpoint)
+                logger.info("final model logged as %s, registered as %s", info.model_uri,
+                            REGISTERED_MODEL)
+        elif task == PREDICT_NODE:
+            self._fold_runs[fold] = log_fold_scores(
+                fold, outputs[f"{fold}.{PREDICTIONS}"], self._fold_runs.get(fold)
+            )

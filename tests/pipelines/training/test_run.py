@@ -1,0 +1,102 @@
+"""splitting -> training -> evaluation through a KedroSession, tracked in MLflow."""
+
+import shutil
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.project import settings
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from micro_expression.tracking import REGISTERED_MODEL, FoldTrackingHooks
+from tests.training.corpus import write_corpus
+
+PROJECT = Path(__file__).resolve().parents[3]
+FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
+RUNTIME_PARAMS = {"training": {"steps": 2, "batch_size": 3, "threads": 1}}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A copy of the project's config around a 3-subject preprocessed corpus."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copy(PROJECT / "pyproject.toml", root)
+    (root / "src").mkdir()  # the package itself is the installed one
+    index = write_corpus(root / "data" / "03_primary" / "preprocessed", subjects=3)
+    index.to_parquet(root / "data" / "03_primary" / "preprocessed_index.parquet")
+    # The fold pipelines are built from the subjects of the clip index on disk.
+    (root / "data" / "02_intermediate").mkdir(parents=True)
+    index[["clip_id", "subject"]].to_parquet(root / "data" / "02_intermediate" / "clip_index.parquet")
+    monkeypatch.chdir(root)
+    bootstrap_project(root)
+    if not any(isinstance(hook, FoldTrackingHooks) for hook in settings.HOOKS):
+        monkeypatch.setattr(settings, "HOOKS", (*settings.HOOKS, FoldTrackingHooks()))
+    return root
+
+
+def run(root: Path, **kwargs) -> str:
+    """Run in a fresh session; returns the id of the MLflow run kedro-mlflow opened."""
+    with KedroSession.create(project_path=root, runtime_params=RUNTIME_PARAMS) as session:
+        session.run(**kwargs)
+    parent = mlflow.last_active_run().info.run_id
+    # kedro-mlflow resumes its run (nested: True) before every node, which stacks it once per
+    # node in this process; `kedro run` exits instead, so end the copies left here.
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    return parent
+
+
+def children(client: mlflow.MlflowClient, parent: str) -> dict[str, mlflow.entities.Run]:
+    runs = client.search_runs(
+        [client.get_run(parent).info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent}'",
+    )
+    return {r.data.tags["fold"]: r for r in runs}
+
+
+def test_loso_run_logs_folds_in_nested_runs_and_registers_the_final_model(project):
+    parent = run(project, pipeline_names=["splitting", "training", "evaluation"])
+
+    predictions = pd.read_parquet(project / "data/07_model_output/loso_predictions.parquet")
+    assert len(predictions) == 9 and predictions["clip_id"].is_unique
+    assert set(predictions["fold"]) == set(FOLDS)
+    assert (predictions["fold"] == "fold_" + predictions["subject"].str.replace("/", "_")).all()
+    scores = pd.read_csv(project / "data/08_reporting/loso_scores.csv")
+    assert scores["scope"].tolist() == ["overall", "synthetic"]
+    assert (project / "data/06_models/folds/final.pt").is_file()
+
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    folds = children(client, parent)
+    assert set(folds) == {*FOLDS, "final"}
+    fold = folds["fold_synthetic_sub02"]
+    assert fold.data.tags["held_out_subject"] == "synthetic/sub02"
+    assert fold.data.params["fold_seed"] == "44"
+    assert fold.data.params["steps"] == "2"
+    assert [m.step for m in client.get_metric_history(fold.info.run_id, "train_total")] == [1, 2]
+    assert fold.data.metrics["test_n_clips"] == 3
+    assert "test_uf1" in fold.data.metrics
+    assert [a.path for a in client.list_artifacts(fold.info.run_id, "checkpoint")] == [
+        "checkpoint/fold_synthetic_sub02.pt"
+    ]
+
+    top = client.get_run(parent)
+    assert "loso.overall.uf1" in top.data.metrics and "loso.synthetic.uar" in top.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(parent)}
+    assert {"confusion_matrix.png", "loss_curves", "subject_scores.csv", "loso_scores.csv"} <= artifacts
+    assert {a.path for a in client.list_artifacts(parent, "loss_curves")} == {
+        f"loss_curves/{f}.png" for f in [*FOLDS, "final"]
+    }
+    version = client.get_latest_versions(REGISTERED_MODEL)[0]
+    assert version.run_id == parent
+    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version.version}")
+    probabilities = model.predict(np.zeros((3, 8, 128, 128), np.float32))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+    # One fold alone, by namespace: a new parent run with that fold's nested run only.
+    again = run(project, pipeline_names=["training"], namespaces=["fold_synthetic_sub03"])
+    assert set(children(client, again)) == {"fold_synthetic_sub03"}
