@@ -7,7 +7,8 @@ Frame ``t`` is rendered by sampling the onset (neutral) face at the backward map
 where ``E`` is the action-unit field at apex, ``a_t`` the envelope (0 at onset and offset,
 1 at apex) and ``J_t`` a small rigid motion about the face centre (identity at onset).
 The forward map ``F_t = B_t^-1`` (where an onset point goes) is the ground truth; it is
-found by fixed-point iteration, which converges because ``|a_t grad E| < 0.5``.
+found by fixed-point iteration, which converges because ``|a_t grad E| < 0.5`` (the
+amplitude limit of :mod:`micro_expression.synthetic.params`).
 """
 
 from __future__ import annotations
