@@ -127,7 +127,8 @@ def train_model(
         raise ValueError(f"{description}: no training samples")
     device = select_device(config.device)
     torch.manual_seed(seed)
-    model = build_mol(**config.model_args(n_classes)).to(device)
+    # Channels-last conv weights: the faster layout for oneDNN on CPU and for tensor cores.
+    model = build_mol(**config.model_args(n_classes)).to_channels_last().to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
