@@ -107,7 +107,7 @@ def log_step_metrics(run_id: str, history: pd.DataFrame) -> None:
 
 
 def log_fold_scores(fold: str, predictions: pd.DataFrame, run_id: str | None = None) -> str:
-    """The fold's held-out scores, counted per clip, into its run (started if ``run_id`` is None)."""
+    """The fold's held-out scores, per clip, into its run (a new one if ``run_id`` is None)."""
     with nested_run(fold, run_id) as run:
         values = {f"test_{k}": float(v) for k, v in clip_scores(predictions).items()}
         mlflow.log_metrics({k: v for k, v in values.items() if not np.isnan(v)})

@@ -52,7 +52,8 @@ def test_a_subject_without_clips_gives_an_empty_table():
 @pytest.mark.parametrize("heads", [True, False])
 def test_predict_samples_gives_probabilities_and_errors_per_sample(tmp_path, heads):
     index = write_corpus(tmp_path, subjects=1, samples=2)
-    samples = ClipSamples(index.assign(target=index["label_id"]), ClipCache(tmp_path), augment=False)
+    index = index.assign(target=index["label_id"])
+    samples = ClipSamples(index, ClipCache(tmp_path), augment=False)
     torch.manual_seed(0)
     model = build_mol("small", n_classes=3, with_flow=heads, with_landmarks=heads)
     result = predict_samples(model, samples, torch.device("cpu"), batch_size=4)

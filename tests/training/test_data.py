@@ -40,7 +40,8 @@ def test_random_crop_moves_landmarks_with_the_window_and_leaves_the_source_alone
     sources = [a.copy() for a in (frames, flows, landmarks)]
     for _ in range(5):
         top, left = random_offset(rng, 144)
-        cropped_frames, cropped_flows, cropped_landmarks = crop_sample(frames, flows, landmarks, top, left)
+        cropped = crop_sample(frames, flows, landmarks, top, left)
+        cropped_frames, cropped_flows, cropped_landmarks = cropped
         assert cropped_frames.shape == (8, CROP_SIZE, CROP_SIZE)
         np.testing.assert_array_equal(cropped_flows, flows[:, top:top + 128, left:left + 128])
         x, y = cropped_landmarks[..., 0].astype(int), cropped_landmarks[..., 1].astype(int)
@@ -65,7 +66,8 @@ def test_repeated_crops_of_a_stored_clip_do_not_shift_its_landmarks(corpus):
 
 def test_centre_crop_is_deterministic(corpus):
     store, index = corpus
-    first, second = ClipSamples(index, store, augment=False), ClipSamples(index, store, augment=False)
+    first = ClipSamples(index, store, augment=False)
+    second = ClipSamples(index, store, augment=False)
     second.set_epoch(7)
     for key, value in first[1].items():
         torch.testing.assert_close(value, second[1][key])
@@ -76,7 +78,8 @@ def test_centre_crop_is_deterministic(corpus):
 
 def test_random_crops_repeat_for_a_seed_and_epoch_and_change_across_epochs(corpus):
     store, index = corpus
-    a, b = ClipSamples(index, store, augment=True, seed=5), ClipSamples(index, store, augment=True, seed=5)
+    a = ClipSamples(index, store, augment=True, seed=5)
+    b = ClipSamples(index, store, augment=True, seed=5)
     torch.testing.assert_close(a[2]["frames"], b[2]["frames"])
     b.set_epoch(1)
     assert not torch.equal(a[2]["frames"], b[2]["frames"])
@@ -127,7 +130,8 @@ def test_fold_clip_table_keeps_the_listed_classes_and_numbers_them():
     )
     rows = pd.DataFrame({"clip_id": ["c0", "c1", "c2"], "role": ["train", "test", "train"]})
     table = fold_clip_table(index, rows, ["surprise", "negative"])
-    assert table[["clip_id", "target", "role"]].values.tolist() == [["c0", 1, "train"], ["c2", 0, "train"]]
+    rows = table[["clip_id", "target", "role"]].values.tolist()
+    assert rows == [["c0", 1, "train"], ["c2", 0, "train"]]
     assert class_names(index) == list(CLASSES)
     with pytest.raises(ValueError, match="missing from preprocessed_index"):
         fold_clip_table(index, pd.DataFrame({"clip_id": ["zz"], "role": ["train"]}), CLASSES)

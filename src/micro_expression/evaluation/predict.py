@@ -29,7 +29,9 @@ def prediction_classes(predictions: pd.DataFrame) -> list[str]:
     prefix = probability_column("")
     classes = [c.removeprefix(prefix) for c in predictions.columns if c.startswith(prefix)]
     if not classes:
-        raise ValueError(f"predictions have no '{prefix}<class>' columns: {list(predictions.columns)}")
+        raise ValueError(
+            f"predictions have no '{prefix}<class>' columns: {list(predictions.columns)}"
+        )
     return classes
 
 
@@ -42,7 +44,7 @@ def prediction_confusion(predictions: pd.DataFrame, classes: Sequence[str]) -> n
 
 
 def clip_scores(predictions: pd.DataFrame) -> dict[str, float]:
-    """Clip count, accuracy, UF1, UAR, WF1 and mean flow EPE / landmark NME of a predictions table."""
+    """Clip count, accuracy, UF1, UAR, WF1 and mean flow EPE / landmark NME of predictions."""
     return {
         "n_clips": len(predictions),
         **scores(prediction_confusion(predictions, prediction_classes(predictions))),

@@ -54,7 +54,8 @@ def fold_clip_table(
             f"{table.loc[unknown, 'clip_id'].tolist()[:5]}"
         )
     table = table[table["label"].isin(classes)].reset_index(drop=True)
-    return table.assign(target=table["label"].map({c: i for i, c in enumerate(classes)}).astype(int))
+    positions = {c: i for i, c in enumerate(classes)}
+    return table.assign(target=table["label"].map(positions).astype(int))
 
 
 def read_clip(store: ClipCache, key: str) -> ClipArrays:

@@ -19,7 +19,7 @@ FOLD_COLUMNS = ["fold", "fold_number", "held_out_subject", "clip_id", "subject",
 
 
 def fold_name(subject: str) -> str:
-    """Namespace of the fold that holds ``subject`` out: ``synthetic/sub01`` -> ``fold_synthetic_sub01``."""
+    """Namespace of the fold that holds ``subject`` out (``a/sub01`` -> ``fold_a_sub01``)."""
     return "fold_" + re.sub(r"[^0-9A-Za-z_]", "_", subject)
 
 
@@ -33,7 +33,7 @@ def fold_names(subjects: Sequence[str]) -> list[str]:
 
 
 def loso_folds(clips: pd.DataFrame, validation_subjects: int = 0, seed: int = 0) -> pd.DataFrame:
-    """Leave-one-subject-out folds of ``clips`` (clip_id, subject, dataset), plus the ``final`` fold.
+    """Leave-one-subject-out folds of ``clips`` (clip_id, subject, dataset), plus ``final``.
 
     Fold ``n`` (1-based, subjects in sorted order) tests the clips of its subject and trains on
     every other subject's clips; ``final`` (number 0) trains on all subjects and tests none.
@@ -53,7 +53,7 @@ def loso_folds(clips: pd.DataFrame, validation_subjects: int = 0, seed: int = 0)
             f"(each fold keeps at least one training subject), got {validation_subjects}"
         )
     names = fold_names(subjects)
-    folds = [(FINAL_FOLD, 0, None)] + [(n, i, s) for i, (n, s) in enumerate(zip(names, subjects), 1)]
+    folds = [(FINAL_FOLD, 0, None), *zip(names, range(1, len(subjects) + 1), subjects)]
     tables = []
     for name, number, held_out in folds:
         rest = [s for s in subjects if s != held_out]
@@ -106,7 +106,8 @@ def registered_subjects(project_path: Path | None = None, env: str | None = None
     listed = (parameters.get("training") or {}).get("subjects")
     if listed:
         return sorted(str(s) for s in listed)
-    clip_index = root / (config["catalog"].get("clip_index") or {}).get("filepath", DEFAULT_CLIP_INDEX)
+    entry = config["catalog"].get("clip_index") or {}
+    clip_index = root / entry.get("filepath", DEFAULT_CLIP_INDEX)
     if clip_index.is_file():
         subjects = pd.read_parquet(clip_index, columns=["subject"])["subject"].unique()
         if len(subjects):

@@ -157,7 +157,8 @@ def train_model(
                 step += 1
                 record = {"step": step, "epoch": epoch}
                 record.update({f"train_{k}": float(v.detach()) for k, v in losses.items()})
-                if validation is not None and (step % config.validation_every == 0 or step == config.steps):
+                due = step % config.validation_every == 0 or step == config.steps
+                if validation is not None and due:
                     validation_losses = mean_losses(model, validation, config, device)
                     record.update({f"validation_{k}": v for k, v in validation_losses.items()})
                     if validation_losses["total"] < best_loss:

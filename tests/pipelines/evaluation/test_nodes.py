@@ -29,8 +29,8 @@ def fold_predictions(fold, subject, dataset, labels, predicted):
 @pytest.fixture
 def predictions():
     return concatenate_predictions(
-        fold_predictions("fold_a_1", "a/1", "a", ["negative", "positive"], ["negative", "negative"]),
-        fold_predictions("fold_b_1", "b/1", "b", ["surprise", "surprise"], ["surprise", "positive"]),
+        fold_predictions("fold_a_1", "a/1", "a", ["negative", "positive"], ["negative"] * 2),
+        fold_predictions("fold_b_1", "b/1", "b", ["surprise"] * 2, ["surprise", "positive"]),
     )
 
 

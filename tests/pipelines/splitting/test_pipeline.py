@@ -11,7 +11,8 @@ def test_make_loso_folds_covers_every_stored_clip(tmp_path):
     ]
     assert set(folds["clip_id"]) == set(index["clip_id"])
     fold = folds[folds["fold"] == "fold_synthetic_sub02"]
-    assert fold.groupby("role")["subject"].nunique().to_dict() == {"test": 1, "train": 1, "validation": 1}
+    subjects_per_role = fold.groupby("role")["subject"].nunique().to_dict()
+    assert subjects_per_role == {"test": 1, "train": 1, "validation": 1}
 
 
 def test_pipeline_reads_the_index_and_writes_the_folds():

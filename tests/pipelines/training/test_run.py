@@ -31,7 +31,8 @@ def project(tmp_path, monkeypatch):
     index.to_parquet(root / "data" / "03_primary" / "preprocessed_index.parquet")
     # The fold pipelines are built from the subjects of the clip index on disk.
     (root / "data" / "02_intermediate").mkdir(parents=True)
-    index[["clip_id", "subject"]].to_parquet(root / "data" / "02_intermediate" / "clip_index.parquet")
+    clip_index = root / "data" / "02_intermediate" / "clip_index.parquet"
+    index[["clip_id", "subject"]].to_parquet(clip_index)
     monkeypatch.chdir(root)
     bootstrap_project(root)
     if not any(isinstance(hook, FoldTrackingHooks) for hook in settings.HOOKS):
@@ -87,7 +88,8 @@ def test_loso_run_logs_folds_in_nested_runs_and_registers_the_final_model(projec
     top = client.get_run(parent)
     assert "loso.overall.uf1" in top.data.metrics and "loso.synthetic.uar" in top.data.metrics
     artifacts = {a.path for a in client.list_artifacts(parent)}
-    assert {"confusion_matrix.png", "loss_curves", "subject_scores.csv", "loso_scores.csv"} <= artifacts
+    expected = {"confusion_matrix.png", "loss_curves", "subject_scores.csv", "loso_scores.csv"}
+    assert expected <= artifacts
     assert {a.path for a in client.list_artifacts(parent, "loss_curves")} == {
         f"loss_curves/{f}.png" for f in [*FOLDS, "final"]
     }

@@ -9,7 +9,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from micro_expression.evaluation.plots import confusion_figure, loss_curve_figure
-from micro_expression.evaluation.predict import clip_scores, prediction_classes, prediction_confusion
+from micro_expression.evaluation.predict import (
+    clip_scores,
+    prediction_classes,
+    prediction_confusion,
+)
 
 ALL_FOLDS = "all"
 
@@ -68,7 +72,8 @@ def plot_confusion_matrices(predictions: pd.DataFrame) -> Figure:
     classes = prediction_classes(predictions)
     matrices = {"all datasets": prediction_confusion(predictions, classes)}
     if predictions["dataset"].nunique() > 1:
-        matrices.update({n: prediction_confusion(p, classes) for n, p in predictions.groupby("dataset")})
+        for name, part in predictions.groupby("dataset"):
+            matrices[name] = prediction_confusion(part, classes)
     return confusion_figure(matrices, classes)
 
 
