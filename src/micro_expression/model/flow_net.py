@@ -58,7 +58,9 @@ class FlowDecoder(nn.Module):
     flow (N, 2, s * 2**len(skips), s * 2**len(skips)) at the finest skip's resolution.
     """
 
-    def __init__(self, bottom_channels: int, skip_channels: Sequence[int], widths: Sequence[int]):
+    def __init__(
+        self, bottom_channels: int, skip_channels: Sequence[int], widths: Sequence[int]
+    ) -> None:
         super().__init__()
         if len(skip_channels) != len(widths):
             raise ValueError(f"one decoder width per skip: {len(skip_channels)} != {len(widths)}")
@@ -126,7 +128,7 @@ class FlowNet(nn.Module):
             for c_in, c_out in zip(widths, widths[1:])
         )
         skip_channels = [*reversed(widths[:-1]), *reversed(encoder_channels[:-1]), 1]
-        self.decoder = FlowDecoder(down_channels[-1], skip_channels, decoder_channels)
+        self.decoder = FlowDecoder(widths[-1], skip_channels, decoder_channels)
 
     def forward(self, frames: Tensor, features: Tensor) -> Tensor:
         b, t, h, w = frames.shape

@@ -80,8 +80,10 @@ class MOL(nn.Module):
     def forward(self, frames: Tensor) -> MOLOutput:
         expected = (self.widths.n_frames, self.widths.image_size, self.widths.image_size)
         if frames.ndim != 4 or tuple(frames.shape[1:]) != expected:
-            raise ValueError(f"MOL expects frames of shape (B, {', '.join(map(str, expected))}), "
-                             f"got {tuple(frames.shape)}")
+            raise ValueError(
+                f"MOL expects frames of shape (B, {', '.join(map(str, expected))}), "
+                f"got {tuple(frames.shape)}"
+            )
         b, t, h, w = frames.shape
         features = self.f5c(self.conv_stack(frames.reshape(b * t, 1, h, w)))
         features = features.reshape(b, t, *features.shape[1:])

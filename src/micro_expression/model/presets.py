@@ -87,7 +87,7 @@ PRESETS: dict[str, MOLWidths] = {
     # Same structure, few channels: a training step on a CPU in a fraction of a second.
     "small": MOLWidths(
         stack=(8, 16, 32),
-        flow_encoder=(8, 16, 32),
+        flow_encoder=(4, 8, 32),
         flow_redirect=8,
         flow_fuse=16,
         flow_down=(32, 32, 64),
