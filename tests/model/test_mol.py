@@ -54,7 +54,7 @@ def test_paper_mol_forward_batch_one():
 def test_total_loss_reaches_every_parameter():
     torch.manual_seed(0)
     model = build_mol("small")
-    mol_loss(model(torch.randn(2, 8, 128, 128)), _targets(2))["total"].backward()
+    mol_loss(model(torch.randn(1, 8, 128, 128)), _targets(1))["total"].backward()
     grads = {name: p.grad for name, p in model.named_parameters()}
     assert all(g is not None and torch.isfinite(g).all() for g in grads.values())
     zero = [name for name, g in grads.items() if not g.any()]
@@ -71,10 +71,10 @@ def test_switched_off_heads_are_absent(with_flow, with_landmarks):
     assert (model.landmark_head is not None) == with_landmarks
     counts = parameter_counts(model)
     assert (counts["flow_net"] > 0) == with_flow and (counts["landmark_head"] > 0) == with_landmarks
-    output = model(torch.randn(2, 8, 128, 128))
+    output = model(torch.randn(1, 8, 128, 128))
     assert (output.flow is not None) == with_flow
     assert (output.landmarks is not None) == with_landmarks
-    terms = mol_loss(output, _targets(2))
+    terms = mol_loss(output, _targets(1))
     assert ("flow" in terms) == with_flow and ("landmarks" in terms) == with_landmarks
     terms["total"].backward()
 
