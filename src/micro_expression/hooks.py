@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,22 +92,29 @@ class LineageHooks:
             counts = data[tracked.counted_by].value_counts()
             metrics.update({f"{name}.{tracked.counted_by}.{k}": int(v) for k, v in counts.items()})
         mlflow.log_metrics(metrics)
-        source = str(self._dataset_params.get("root") or "unknown")
-        mlflow.log_input(
-            mlflow.data.from_pandas(
-                _scalar_columns(data), source=source, name=name,
+        with warnings.catch_warnings():
+            # mlflow registers its local source class twice and warns of the ambiguity, and
+            # hints at model-signature pitfalls of integer columns: neither concerns lineage.
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(
+                _scalar_columns(data), source=_source(self._dataset_params), name=name,
                 digest=digest[:MLFLOW_DIGEST_LENGTH],
-            ),
-            context=name,
-        )
+            )
+        mlflow.log_input(dataset, context=name)
         logger.info("%s: %d rows, digest %s", name, len(data), digest[:12])
 
 
 def _dataset_params(catalog: Any) -> dict[str, Any]:
-    try:
-        return dict(catalog.load("params:dataset"))
-    except Exception:  # a pipeline without dataset parameters records none
+    if "params:dataset" not in catalog:
         return {}
+    return dict(catalog.load("params:dataset"))
+
+
+def _source(dataset: dict[str, Any]) -> str:
+    """Where the data came from: the dataset root, or each part's root for the composite."""
+    if dataset.get("name") == "composite":
+        return ";".join(f"{part}={root}" for part, root in (dataset.get("roots") or {}).items())
+    return str(dataset.get("root") or "unknown")
 
 
 def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:

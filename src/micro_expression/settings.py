@@ -1,9 +1,11 @@
 """Project settings (Kedro defaults unless stated)."""
 
 from micro_expression.hooks import LineageHooks
+from micro_expression.tracking import FoldTrackingHooks
 
-# kedro-mlflow registers its own hooks through its entry point; these run after them.
-HOOKS = (LineageHooks(),)
+# kedro-mlflow registers its own hooks through its entry point; these run after its hooks,
+# inside the MLflow run it opens: lineage tags and digests, nested runs per fold.
+HOOKS = (LineageHooks(), FoldTrackingHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
