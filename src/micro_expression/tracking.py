@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,8 @@ def log_fold_training(
 ) -> str:
     """Nested run of one fold: parameters, per-step losses, checkpoint. Returns its id."""
     with nested_run(fold) as run:
-        mlflow.set_tag("held_out_subject", str(checkpoint["held_out_subject"]))
+        if checkpoint["held_out_subject"] is not None:
+            mlflow.set_tag("held_out_subject", checkpoint["held_out_subject"])
         flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
         mlflow.log_params({**flat, "fold": fold, "fold_seed": checkpoint["seed"]})
         mlflow.log_metrics({
@@ -94,7 +96,7 @@ def log_fold_training(
 def log_step_metrics(run_id: str, history: pd.DataFrame) -> None:
     """Every loss column of ``history`` at its ``step``, in batches."""
     columns = [c for c in history.columns if c.startswith(("train_", "validation_"))]
-    timestamp = int(pd.Timestamp.now().timestamp() * 1000)
+    timestamp = int(time.time() * 1000)
     metrics = [
         Metric(column, float(row[column]), timestamp, int(row["step"]))
         for row in history.to_dict("records")
