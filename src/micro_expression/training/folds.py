@@ -123,6 +123,11 @@ def registered_subjects(project_path: Path | None = None, env: str | None = None
     )
 
 
+def registered_folds() -> list[str]:
+    """Fold names of :func:`registered_subjects`, the namespaces of the training pipeline."""
+    return fold_names(registered_subjects())
+
+
 def _project_path() -> Path:
     from kedro.utils import find_kedro_project
 

@@ -1,13 +1,14 @@
 import pytest
 
 from micro_expression.pipelines.training import pipeline as training_pipeline
+from micro_expression.training import folds
 
 SUBJECTS = ["synthetic/sub01", "synthetic/sub010", "casme2/sub01"]
 
 
 @pytest.fixture
 def pipeline(monkeypatch):
-    monkeypatch.setattr(training_pipeline, "registered_subjects", lambda: SUBJECTS)
+    monkeypatch.setattr(folds, "registered_subjects", lambda: SUBJECTS)
     return training_pipeline.create_pipeline()
 
 

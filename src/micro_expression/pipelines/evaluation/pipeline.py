@@ -11,11 +11,11 @@ from micro_expression.pipelines.evaluation.nodes import (
     score_predictions,
     score_subjects,
 )
-from micro_expression.training.folds import FINAL_FOLD, fold_names, registered_subjects
+from micro_expression.training.folds import FINAL_FOLD, registered_folds
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    folds = fold_names(registered_subjects())
+    folds = registered_folds()
     return Pipeline(
         [
             Node(

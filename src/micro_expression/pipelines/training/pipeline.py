@@ -2,7 +2,7 @@
 
 ``kedro run --namespaces=fold_synthetic_sub01`` trains and tests that fold alone (its inputs,
 ``loso_folds`` and the preprocessed clips, must exist); kedro-airflow turns each namespace into
-one task. The subject list comes from :func:`~micro_expression.training.folds.registered_subjects`.
+one task. The folds come from :func:`~micro_expression.training.folds.registered_subjects`.
 """
 
 from functools import partial
@@ -10,7 +10,7 @@ from functools import partial
 from kedro.pipeline import Node, Pipeline
 
 from micro_expression.pipelines.training.nodes import predict_held_out, train_fold
-from micro_expression.training.folds import FINAL_FOLD, fold_names, registered_subjects
+from micro_expression.training.folds import FINAL_FOLD, registered_folds
 
 SHARED_INPUTS = {"loso_folds", "preprocessed_index", "preprocessed_clips"}
 # Node and dataset names inside each fold's namespace (the hooks in tracking.py look for them).
@@ -42,6 +42,4 @@ def fold_pipeline(fold: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return sum(
-        (fold_pipeline(f) for f in [*fold_names(registered_subjects()), FINAL_FOLD]), Pipeline([])
-    )
+    return sum((fold_pipeline(f) for f in [*registered_folds(), FINAL_FOLD]), Pipeline([]))
