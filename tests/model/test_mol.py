@@ -30,13 +30,14 @@ def test_small_mol_output_shapes(graph):
     assert output.landmarks.shape == (2, 7, 68, 2)
 
 
-@pytest.mark.parametrize(("preset", "total", "flow"), [
-    ("paper", (42e6, 46e6), (38e6, 42e6)),
-    ("small", (2e5, 2e6), (1e5, 1e6)),
-])
+@pytest.mark.parametrize(
+    ("preset", "total", "flow"),
+    [("paper", (42e6, 46e6), (38e6, 42e6)), ("small", (2e5, 2e6), (1e5, 1e6))],
+)
 def test_preset_parameter_counts(preset, total, flow):
     counts = parameter_counts(build_mol(preset))
-    print(f"\n{preset}: {counts}")  # noqa: T201 -- shown with `pytest -s`
+    # Shown with `pytest -s`.
+    print(f"\n{preset}: {counts}")  # noqa: T201
     assert total[0] < counts["total"] < total[1]
     assert flow[0] < counts["flow_net"] < flow[1]
     assert counts["total"] == sum(v for k, v in counts.items() if k != "total")
