@@ -70,3 +70,10 @@ def test_qa_figure_shows_the_true_flow(corpus_clip, arrays):
     figure = qa_figure("casme2/sub01/EP01", arrays["per_clip"], true_flows)
     titles = [axis.get_title() for axis in figure.axes]
     assert any(t.startswith("true flow") for t in titles) and "end-point error (px)" in titles
+
+
+def test_subsampled_error_estimates_the_full_resolution_error(corpus_clip, arrays):
+    full = clip_quality(corpus_clip, arrays["per_frame"], step=1)
+    sampled = clip_quality(corpus_clip, arrays["per_frame"], step=2)
+    assert sampled["flow_epe"] == pytest.approx(full["flow_epe"], rel=0.05)
+    assert sampled["landmark_nme"] == full["landmark_nme"]
