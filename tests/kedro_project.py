@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 PROJECT = Path(__file__).resolve().parents[1]
 DATA_LAYERS = (
     "01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input", "06_models",
@@ -37,3 +39,23 @@ def kedro_run(project: Path, *args: str, timeout: int = 900) -> subprocess.Compl
         [kedro, "run", *args], cwd=project, env=env, capture_output=True, text=True,
         timeout=timeout,
     )
+
+
+def set_parameters(project: Path, pipeline: str, updates: dict) -> None:
+    """Deep-update ``conf/base/parameters_<pipeline>.yml`` of a project copy.
+
+    Pipelines are registered from configuration (the training folds come from the subject
+    list), so tests change the files rather than pass ``--params``.
+    """
+    path = project / "conf" / "base" / f"parameters_{pipeline}.yml"
+    config = yaml.safe_load(path.read_text())
+    _deep_update(config, updates)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _deep_update(target: dict, updates: dict) -> None:
+    for key, value in updates.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
