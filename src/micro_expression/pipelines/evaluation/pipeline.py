@@ -1,5 +1,7 @@
 """Evaluation pipeline: every fold's held-out predictions -> scores, tables and figures."""
 
+import warnings
+
 from kedro.pipeline import Node, Pipeline
 
 from micro_expression.pipelines.evaluation.nodes import (
@@ -16,6 +18,13 @@ from micro_expression.training.folds import FINAL_FOLD, registered_folds
 
 def create_pipeline(**kwargs) -> Pipeline:
     folds = registered_folds()
+    with warnings.catch_warnings():
+        # Kedro warns of dotted dataset names; these are the fold namespaces' own outputs.
+        warnings.filterwarnings("ignore", "One or more dataset names contain", UserWarning)
+        return _evaluation_pipeline(folds)
+
+
+def _evaluation_pipeline(folds: list[str]) -> Pipeline:
     return Pipeline(
         [
             Node(

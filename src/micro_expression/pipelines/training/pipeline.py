@@ -5,7 +5,8 @@
 one task. The folds come from :func:`~micro_expression.training.folds.registered_subjects`.
 """
 
-from functools import partial
+from collections.abc import Callable
+from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
@@ -18,11 +19,16 @@ TRAIN_NODE, PREDICT_NODE = "train_fold", "predict_held_out"
 MODEL, LOSS_HISTORY, PREDICTIONS = "fold_model", "fold_loss_history", "fold_predictions"
 
 
+def _for_fold(function: Callable, fold: str) -> Callable:
+    """``function`` with ``fold`` bound, keeping its name and type hints for Kedro's checks."""
+    return update_wrapper(partial(function, fold=fold), function)
+
+
 def fold_pipeline(fold: str) -> Pipeline:
     """Train (and, except for ``final``, test) one fold under namespace ``fold``."""
     nodes = [
         Node(
-            partial(train_fold, fold=fold),
+            _for_fold(train_fold, fold),
             inputs=["loso_folds", "preprocessed_index", "preprocessed_clips", "params:training"],
             outputs=[MODEL, LOSS_HISTORY],
             name=TRAIN_NODE,
@@ -31,7 +37,7 @@ def fold_pipeline(fold: str) -> Pipeline:
     if fold != FINAL_FOLD:
         nodes.append(
             Node(
-                partial(predict_held_out, fold=fold),
+                _for_fold(predict_held_out, fold),
                 inputs=[MODEL, "loso_folds", "preprocessed_index", "preprocessed_clips",
                         "params:training"],
                 outputs=PREDICTIONS,
