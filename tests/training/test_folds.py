@@ -79,13 +79,19 @@ def test_fold_clips_names_an_unknown_fold():
         fold_clips(folds, "fold_x")
 
 
-def write_conf(root: Path, parameters: str) -> Path:
+PLAIN_CATALOG = "clip_index:\n  type: pandas.ParquetDataset\n  filepath: data/clips.parquet\n"
+# As conf/base/catalog.yml has it: the table is also logged as an MLflow artifact.
+WRAPPED_CATALOG = (
+    "clip_index:\n  type: kedro_mlflow.io.artifacts.MlflowArtifactDataset\n  dataset:\n"
+    "    type: pandas.ParquetDataset\n    filepath: data/clips.parquet\n"
+)
+
+
+def write_conf(root: Path, parameters: str, catalog: str = PLAIN_CATALOG) -> Path:
     (root / "conf" / "base").mkdir(parents=True)
     (root / "conf" / "local").mkdir()
     (root / "conf" / "base" / "parameters.yml").write_text(parameters)
-    (root / "conf" / "base" / "catalog.yml").write_text(
-        "clip_index:\n  type: pandas.ParquetDataset\n  filepath: data/clips.parquet\n"
-    )
+    (root / "conf" / "base" / "catalog.yml").write_text(catalog)
     return root
 
 
@@ -94,8 +100,11 @@ def test_subjects_come_from_the_training_parameter_first(tmp_path):
     assert registered_subjects(root) == ["a/s1", "b/s2"]
 
 
-def test_subjects_come_from_the_clip_index_next(tmp_path):
-    root = write_conf(tmp_path, "training:\n  subjects: null\nsynthetic:\n  subjects: 4\n")
+@pytest.mark.parametrize("catalog", [PLAIN_CATALOG, WRAPPED_CATALOG], ids=["plain", "wrapped"])
+def test_subjects_come_from_the_clip_index_next(tmp_path, catalog):
+    root = write_conf(
+        tmp_path, "training:\n  subjects: null\nsynthetic:\n  subjects: 4\n", catalog
+    )
     index = root / "data" / "clips.parquet"
     index.parent.mkdir(parents=True)
     clip_table(subjects=2).to_parquet(index)

@@ -106,8 +106,7 @@ def registered_subjects(project_path: Path | None = None, env: str | None = None
     listed = (parameters.get("training") or {}).get("subjects")
     if listed:
         return sorted(str(s) for s in listed)
-    entry = config["catalog"].get("clip_index") or {}
-    clip_index = root / entry.get("filepath", DEFAULT_CLIP_INDEX)
+    clip_index = root / _filepath(config["catalog"].get("clip_index") or {})
     if clip_index.is_file():
         subjects = pd.read_parquet(clip_index, columns=["subject"])["subject"].unique()
         if len(subjects):
@@ -126,6 +125,13 @@ def registered_subjects(project_path: Path | None = None, env: str | None = None
 def registered_folds() -> list[str]:
     """Fold names of :func:`registered_subjects`, the namespaces of the training pipeline."""
     return fold_names(registered_subjects())
+
+
+def _filepath(entry: dict) -> str:
+    """A catalog entry's file, looking inside wrappers such as kedro-mlflow's artifact dataset."""
+    while "filepath" not in entry and isinstance(entry.get("dataset"), dict):
+        entry = entry["dataset"]
+    return entry.get("filepath", DEFAULT_CLIP_INDEX)
 
 
 def _project_path() -> Path:
