@@ -1,20 +1,18 @@
 """splitting -> training -> evaluation through a KedroSession, tracked in MLflow."""
 
-import shutil
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.framework.project import settings
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from micro_expression.tracking import REGISTERED_MODEL, FoldTrackingHooks
+from micro_expression.tracking import REGISTERED_MODEL
+from tests.kedro_project import copy_project
 from tests.training.corpus import write_corpus
 
-PROJECT = Path(__file__).resolve().parents[3]
 FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
 RUNTIME_PARAMS = {"training": {"steps": 2, "batch_size": 3, "threads": 1}}
 
@@ -22,21 +20,14 @@ RUNTIME_PARAMS = {"training": {"steps": 2, "batch_size": 3, "threads": 1}}
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A copy of the project's config around a 3-subject preprocessed corpus."""
-    root = tmp_path / "project"
-    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT / "pyproject.toml", root)
-    (root / "src").mkdir()  # the package itself is the installed one
+    root = copy_project(tmp_path / "project")
     index = write_corpus(root / "data" / "03_primary" / "preprocessed", subjects=3)
     index.to_parquet(root / "data" / "03_primary" / "preprocessed_index.parquet")
     # The fold pipelines are built from the subjects of the clip index on disk.
-    (root / "data" / "02_intermediate").mkdir(parents=True)
     clip_index = root / "data" / "02_intermediate" / "clip_index.parquet"
     index[["clip_id", "subject"]].to_parquet(clip_index)
     monkeypatch.chdir(root)
     bootstrap_project(root)
-    if not any(isinstance(hook, FoldTrackingHooks) for hook in settings.HOOKS):
-        monkeypatch.setattr(settings, "HOOKS", (*settings.HOOKS, FoldTrackingHooks()))
     return root
 
 
