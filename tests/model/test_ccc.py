@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from micro_expression.model.ccc import CCC, EdgeConv, knn_cosine
+from micro_expression.model.ccc import CCC, EdgeConv, ReferenceEdgeUpdate, knn_cosine
 from micro_expression.model.f5c import F5C
 
 
-@pytest.mark.parametrize("graph", ["channel", "spatial"])
+@pytest.mark.parametrize("graph", ["channel", "spatial", "reference"])
 def test_ccc_and_f5c_keep_shape(graph):
     x = torch.randn(2, 16, 8, 8)
     assert CCC(16, 8, k=4, graph=graph)(x).shape == x.shape
@@ -69,3 +69,47 @@ def test_ccc_rejects_unknown_graph():
 def test_knn_rejects_k_not_below_node_count():
     with pytest.raises(ValueError, match="k must be in"):
         CCC(4, 8, k=4)(torch.randn(1, 4, 8, 8))
+
+
+def test_knn_with_self_puts_each_node_first():
+    neighbours = knn_cosine(torch.randn(2, 9, 5), k=3, include_self=True)
+    assert (neighbours[..., 0] == torch.arange(9)).all()
+
+
+def _reference_ccc_loop(update: ReferenceEdgeUpdate, maps: torch.Tensor) -> torch.Tensor:
+    """The public code's per-channel, per-neighbour loop, written out: for position p and
+    neighbour j, g_j[p] = x[nbr_j(p)] - x[p]; edge = W1 x + W2 (g_j - x); ReLU; max over j."""
+    n, c, p = maps.shape
+    unit = torch.nn.functional.normalize(maps, dim=1)  # positions compared by channel vectors
+    similarity = unit.transpose(1, 2) @ unit
+    neighbours = similarity.topk(update.k, dim=-1).indices  # the position itself included
+    out = torch.empty_like(maps)
+    for b in range(n):
+        for channel in range(c):
+            x = maps[b, channel]
+            edges = []
+            for j in range(update.k):
+                g = x[neighbours[b, :, j]] - x
+                edges.append(torch.relu(update.own(x) + update.neighbour(g - x)))
+            out[b, channel] = torch.stack(edges).amax(0)
+    return out
+
+
+def test_reference_update_matches_the_public_code_loop():
+    torch.manual_seed(0)
+    update = ReferenceEdgeUpdate(positions=16, k=4)
+    maps = torch.randn(2, 6, 16)
+    torch.testing.assert_close(update(maps), _reference_ccc_loop(update, maps))
+
+
+def test_reference_ccc_keeps_shape_and_has_no_1x1_conv():
+    ccc = CCC(8, 4, k=4, graph="reference")
+    x = torch.randn(2, 8, 4, 4)
+    assert ccc(x).shape == x.shape
+    assert isinstance(ccc.mix, torch.nn.Identity)
+    assert ccc.edge_conv.own.in_features == 16  # linear maps over a channel's 4x4 map
+
+
+def test_unknown_graph_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"\('channel', 'spatial', 'reference'\)"):
+        CCC(8, 4, graph="positions")

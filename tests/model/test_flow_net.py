@@ -23,7 +23,8 @@ def test_flow_net_gives_full_resolution_flow_per_consecutive_pair():
         down_channels=(8, 8, 16),
         decoder_channels=(8, 8, 8, 8, 4, 4),
     )
-    frames, features = torch.randn(2, 4, 128, 128), torch.randn(2, 4, 8, 16, 16)
-    assert flow_net(frames, features).shape == (2, 3, 2, 128, 128)
+    frames = torch.randn(2, 4, 128, 128)
+    first, second = torch.randn(2, 3, 8, 16, 16), torch.randn(2, 3, 8, 16, 16)
+    assert flow_net(frames, first, second).shape == (2, 3, 2, 128, 128)
     fuse_in = flow_net.fuse[0].in_channels
     assert fuse_in == 4 + 441 + 2 * 8  # redirect, 21x21 displacements, both F5C maps

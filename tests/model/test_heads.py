@@ -23,3 +23,14 @@ def test_mer_head_gives_class_logits_from_14_maps():
 def test_mer_head_rejects_too_few_maps():
     with pytest.raises(ValueError, match="needs >= 6 maps"):
         MERHead(16, 16, n_maps=4, conv_channels=4, hidden=8, n_classes=3)
+
+
+def test_mer_head_without_norm_is_the_reference_layout():
+    plain = MERHead(16, 16, n_maps=14, conv_channels=4, hidden=8, n_classes=3, normalised=False)
+    layers = [type(m).__name__ for m in plain.features]
+    assert layers == ["Conv3d", "MaxPool3d"]
+    normalised = MERHead(16, 16, n_maps=14, conv_channels=4, hidden=8, n_classes=3)
+    assert [type(m).__name__ for m in normalised.features] == [
+        "Conv3d", "BatchNorm3d", "ReLU", "MaxPool3d"
+    ]
+    assert plain(torch.randn(2, 14, 16, 16, 16)).shape == (2, 3)

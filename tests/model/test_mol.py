@@ -6,6 +6,8 @@ import torch
 from micro_expression.model import (
     PRESETS,
     MOLWidths,
+    PairF5C,
+    ReferenceConvStack,
     build_mol,
     get_preset,
     mol_loss,
@@ -21,7 +23,7 @@ def _targets(batch: int, n_classes: int = 3) -> dict[str, torch.Tensor]:
     }
 
 
-@pytest.mark.parametrize("graph", ["channel", "spatial"])
+@pytest.mark.parametrize("graph", ["channel", "spatial", "reference"])
 def test_small_mol_output_shapes(graph):
     torch.manual_seed(0)
     output = build_mol("small", n_classes=5, graph=graph)(torch.randn(2, 8, 128, 128))
@@ -114,3 +116,48 @@ def test_channels_last_weights_give_the_same_output():
     assert model.flow_net.fuse[0].weight.is_contiguous(memory_format=torch.channels_last)
     for got, want in zip(output, expected):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_reference_variant_has_the_public_code_modules():
+    model = build_mol("paper", variant="reference", representation="frames",
+                      normalisation="clip")
+    assert isinstance(model.conv_stack, ReferenceConvStack)
+    widths = [m.out_channels for m in model.conv_stack.blocks]
+    assert widths == [8, 32, 64, 128]  # the code's 1 -> 8 -> 32 -> 64 -> 128
+    assert [m.kernel_size[0] for m in model.conv_stack.blocks] == [4, 3, 2, 1]
+    assert model.f5c.second is not None  # FCC_2 / CCC_2
+    assert model.f5c.first.ccc.graph == "reference"
+    assert [type(m).__name__ for m in model.mer_head.features] == ["Conv3d", "MaxPool3d"]
+    output = model.eval()(255 * torch.rand(1, 8, 128, 128))
+    assert output.logits.shape == (1, 3) and output.flow.shape == (1, 7, 2, 128, 128)
+
+
+def test_reference_conv_stack_maps_128_to_16():
+    stack = ReferenceConvStack((2, 8, 16, 32))
+    assert stack(torch.randn(3, 1, 128, 128)).shape == (3, 32, 16, 16)
+    with pytest.raises(ValueError, match="needs 4 widths"):
+        ReferenceConvStack((8, 16, 32))
+
+
+def test_shared_pair_weights_give_a_frame_the_same_features_in_both_pairs():
+    torch.manual_seed(0)
+    maps = torch.randn(2, 5, 8, 4, 4)
+    shared = PairF5C(8, 4, k=2).eval()
+    first, second = shared(maps)
+    assert first.shape == second.shape == (2, 4, 8, 4, 4)
+    torch.testing.assert_close(first[:, 1:], second[:, :-1])
+    separate = PairF5C(8, 4, k=2, weights="separate").eval()
+    first, second = separate(maps)
+    assert not torch.allclose(first[:, 1:], second[:, :-1])
+
+
+def test_input_representation_sets_the_stack_input_channels():
+    two = build_mol("small", with_flow=False, with_landmarks=False)
+    one = build_mol("small", representation="frames", with_flow=False, with_landmarks=False)
+    assert two.conv_stack.blocks[0][0].in_channels == 2
+    assert one.conv_stack.blocks[0][0].in_channels == 1
+
+
+def test_unknown_variant_names_the_valid_ones():
+    with pytest.raises(ValueError, match=r"variant must be one of \('standard', 'reference'\)"):
+        build_mol("small", variant="faithful")

@@ -92,8 +92,9 @@ class FlowNet(nn.Module):
     features of both frames are fused at the feature scale, encoded further down, then refined
     back to full resolution with frame t's encoder features and frame t itself as skips.
 
-    Shapes: frames (B, T, S, S), features (B, T, C, S/2**E, S/2**E) with E =
-    ``len(encoder_channels)`` -> flow (B, T - 1, 2, S, S); channel 0 is x (columns), 1 is y (rows).
+    Shapes: frames (B, T, S, S); first, second (B, T-1, C, S/2**E, S/2**E), the F5C features of
+    each pair's first and second frame, E = ``len(encoder_channels)`` -> flow (B, T-1, 2, S, S);
+    channel 0 is x (columns), 1 is y (rows).
     """
 
     def __init__(
@@ -130,20 +131,21 @@ class FlowNet(nn.Module):
         skip_channels = [*reversed(widths[:-1]), *reversed(encoder_channels[:-1]), 1]
         self.decoder = FlowDecoder(widths[-1], skip_channels, decoder_channels)
 
-    def forward(self, frames: Tensor, features: Tensor) -> Tensor:
+    def forward(self, frames: Tensor, first: Tensor, second: Tensor) -> Tensor:
         b, t, h, w = frames.shape
         frames = frames.reshape(b * t, 1, h, w)
         encoded = self.encoder(frames)
-        first = _pair_frames(encoded[-1], b, t)
-        correlation = self.correlation(first, _pair_frames(encoded[-1], b, t, second=True))
-        features = features.flatten(0, 1)
+        encoded_first = _pair_frames(encoded[-1], b, t)
+        correlation = self.correlation(
+            encoded_first, _pair_frames(encoded[-1], b, t, second=True)
+        )
         fused = self.fuse(
             torch.cat(
                 [
-                    self.redirect(first),
+                    self.redirect(encoded_first),
                     F.leaky_relu_(correlation, _LEAK),
-                    _pair_frames(features, b, t),
-                    _pair_frames(features, b, t, second=True),
+                    first.flatten(0, 1),
+                    second.flatten(0, 1),
                 ],
                 dim=1,
             )

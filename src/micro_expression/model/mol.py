@@ -7,9 +7,10 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from micro_expression.model.conv_stack import ConvStack
-from micro_expression.model.f5c import F5C
+from micro_expression.model.conv_stack import ConvStack, ReferenceConvStack
+from micro_expression.model.f5c import PairF5C
 from micro_expression.model.flow_net import FlowNet
+from micro_expression.model.inputs import FrameEncoding
 from micro_expression.model.landmark_head import LandmarkHead
 from micro_expression.model.mer_head import MERHead
 from micro_expression.model.presets import MOLWidths, get_preset
@@ -28,50 +29,91 @@ class MOLOutput(NamedTuple):
     """(B, T-1, 68, 2) (x, y) pixels of frames 1..T-1; None without the landmark head."""
 
 
+VARIANTS = ("standard", "reference")
+
+
 class MOL(nn.Module):
-    """Shared conv stack and F5C block per frame, then MER, flow and landmark heads.
+    """Frame encoding, shared conv stack and F5C per frame of each pair, then the three heads.
 
-    Each frame is encoded once (weights are shared across frames, so a frame's features are the
-    same in both pairs it belongs to). The MER head sees the 2(T-1) maps of the T-1 consecutive
-    pairs ``[f0, f1, f1, f2, ..., f(T-2), f(T-1)]``. Heads switched off are not built.
+    ``variant="standard"``: conv-BN-ReLU stack, one F5C for every frame, the MER head's 3D conv
+    followed by batch norm and ReLU. ``variant="reference"``: the modules of the public MOL
+    code (CYF-cuber/MOL at 0a75455): its linear conv stack (kernels 4, 3, 2, 1), separate F5C
+    weights for the first and second frame of a pair, no norm or activation in the MER head; its
+    CCC update is ``graph="reference"``. ``graph`` None takes the variant's own (``channel``,
+    the paper's, for ``standard``). ``representation`` and ``normalisation`` choose how the grey
+    levels reach the network (:class:`~micro_expression.model.inputs.FrameEncoding`).
 
-    Shapes: frames (B, T, S, S) float, normalised per clip -> :class:`MOLOutput`.
+    The MER head sees the 2(T-1) maps ``[f0, f1, f1', f2, ...]`` of the T-1 consecutive pairs;
+    the landmark head each pair's second frame; heads switched off are not built.
+
+    Shapes: frames (B, T, S, S) grey levels (0-255) -> :class:`MOLOutput`.
     """
 
     def __init__(
         self,
         widths: MOLWidths,
         n_classes: int = 3,
-        graph: str = "channel",
+        graph: str | None = None,
         k: int = 4,
         with_flow: bool = True,
         with_landmarks: bool = True,
+        variant: str = "standard",
+        representation: str = "frames_and_change",
+        normalisation: str = "frame",
     ) -> None:
         super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(f"MOL variant must be one of {VARIANTS}, got {variant!r}")
         self.widths = widths
+        self.variant = variant
+        reference = variant == "reference"
         c, s = widths.channels, widths.feature_size
-        self.conv_stack = ConvStack(widths.stack)
-        self.f5c = F5C(c, s, k=k, graph=graph)
+        self.encoding = FrameEncoding(representation, normalisation)
+        if reference:
+            self.conv_stack: nn.Module = ReferenceConvStack(
+                widths.reference_stack, self.encoding.channels
+            )
+        else:
+            self.conv_stack = ConvStack(widths.stack, self.encoding.channels)
+        self.f5c = PairF5C(
+            c,
+            s,
+            k=k,
+            graph=graph or ("reference" if reference else "channel"),
+            weights="separate" if reference else "shared",
+        )
         self.mer_head = MERHead(
-            c, s, 2 * (widths.n_frames - 1), widths.mer_conv, widths.mer_hidden, n_classes
+            channels=c,
+            size=s,
+            n_maps=2 * (widths.n_frames - 1),
+            conv_channels=widths.mer_conv,
+            hidden=widths.mer_hidden,
+            n_classes=n_classes,
+            dropout=widths.mer_dropout,
+            normalised=not reference,
         )
         self.flow_net = (
             FlowNet(
-                c,
-                widths.flow_encoder,
-                widths.flow_redirect,
-                widths.flow_fuse,
-                widths.flow_down,
-                widths.flow_decoder,
-                widths.patch_size,
-                widths.dilation,
+                feature_channels=c,
+                encoder_channels=widths.flow_encoder,
+                redirect_channels=widths.flow_redirect,
+                fuse_channels=widths.flow_fuse,
+                down_channels=widths.flow_down,
+                decoder_channels=widths.flow_decoder,
+                patch_size=widths.patch_size,
+                dilation=widths.dilation,
             )
             if with_flow
             else None
         )
         self.landmark_head = (
             LandmarkHead(
-                c, s, widths.landmark_conv, widths.landmark_hidden, widths.image_size, N_LANDMARKS
+                channels=c,
+                size=s,
+                conv_channels=widths.landmark_conv,
+                hidden=widths.landmark_hidden,
+                image_size=widths.image_size,
+                n_landmarks=N_LANDMARKS,
             )
             if with_landmarks
             else None
@@ -84,15 +126,15 @@ class MOL(nn.Module):
                 f"MOL expects frames of shape (B, {', '.join(map(str, expected))}), "
                 f"got {tuple(frames.shape)}"
             )
-        b, t, h, w = frames.shape
-        features = self.f5c(self.conv_stack(frames.reshape(b * t, 1, h, w)))
-        features = features.reshape(b, t, *features.shape[1:])
-        pairs = torch.stack([features[:, :-1], features[:, 1:]], dim=2).flatten(1, 2)
-        logits = self.mer_head(pairs)
-        flow = self.flow_net(frames, features) if self.flow_net is not None else None
+        b, t = frames.shape[:2]
+        channels, normalised = self.encoding(frames)
+        maps = self.conv_stack(channels.flatten(0, 1))
+        first, second = self.f5c(maps.reshape(b, t, *maps.shape[1:]))
+        logits = self.mer_head(torch.stack([first, second], dim=2).flatten(1, 2))
+        flow = self.flow_net(normalised, first, second) if self.flow_net is not None else None
         landmarks = None
         if self.landmark_head is not None:
-            landmarks = self.landmark_head(features[:, 1:].flatten(0, 1))
+            landmarks = self.landmark_head(second.flatten(0, 1))
             landmarks = landmarks.reshape(b, t - 1, N_LANDMARKS, 2)
         return MOLOutput(logits, flow, landmarks)
 
@@ -108,18 +150,32 @@ class MOL(nn.Module):
 def build_mol(
     preset: str = "small",
     n_classes: int = 3,
-    graph: str = "channel",
+    graph: str | None = None,
     k: int = 4,
     with_flow: bool = True,
     with_landmarks: bool = True,
+    variant: str = "standard",
+    representation: str = "frames_and_change",
+    normalisation: str = "frame",
 ) -> MOL:
     """MOL with the widths of ``preset`` (see :data:`~micro_expression.model.presets.PRESETS`)."""
-    return MOL(get_preset(preset), n_classes, graph, k, with_flow, with_landmarks)
+    return MOL(
+        get_preset(preset),
+        n_classes=n_classes,
+        graph=graph,
+        k=k,
+        with_flow=with_flow,
+        with_landmarks=with_landmarks,
+        variant=variant,
+        representation=representation,
+        normalisation=normalisation,
+    )
 
 
 def parameter_counts(model: MOL) -> dict[str, int]:
     """Trainable parameters per part of ``model`` and in total (absent heads count 0)."""
     parts = {
+        "encoding": model.encoding,
         "conv_stack": model.conv_stack,
         "f5c": model.f5c,
         "mer_head": model.mer_head,

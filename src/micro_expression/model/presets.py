@@ -33,6 +33,9 @@ class MOLWidths:
     """Channels of the MER head's 3D conv."""
     mer_hidden: int
     """Hidden width of the MER head's MLP."""
+    mer_dropout: float
+    """Dropout before each of the MER head's linear layers (the reference code's is 0.5; in
+    the small head, 32 hidden units, that much held recognition back: see the README)."""
     image_size: int = 128
     """Side of the square input frames."""
     n_frames: int = 8
@@ -65,6 +68,12 @@ class MOLWidths:
         return self.stack[-1]
 
     @property
+    def reference_stack(self) -> tuple[int, ...]:
+        """Widths of the public code's four-conv stack at this size: a quarter of the first
+        stage, then the stage widths (the paper preset gives the code's 8, 32, 64, 128)."""
+        return (max(1, self.stack[0] // 4), *self.stack)
+
+    @property
     def feature_size(self) -> int:
         """Side of the F5C feature maps (16 for 128x128 frames)."""
         return self.image_size // 2 ** len(self.stack)
@@ -83,6 +92,7 @@ PRESETS: dict[str, MOLWidths] = {
         landmark_hidden=512,
         mer_conv=32,
         mer_hidden=256,
+        mer_dropout=0.5,
     ),
     # Same structure, few channels: a training step on a CPU in a fraction of a second.
     "small": MOLWidths(
@@ -96,6 +106,7 @@ PRESETS: dict[str, MOLWidths] = {
         landmark_hidden=64,
         mer_conv=8,
         mer_hidden=32,
+        mer_dropout=0.1,
     ),
 }
 
