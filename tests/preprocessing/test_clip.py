@@ -129,3 +129,21 @@ def test_only_sampled_frames_are_decoded(clip, monkeypatch):
     monkeypatch.setattr(clip_module, "read_gray", lambda p: decoded.append(p) or original(p))
     preprocess_clip(clip, config())
     assert len(decoded) == 8 and cv2.haveImageReader(decoded[0])
+
+
+def test_apex_flow_from_the_sheet_apex_holds_the_motion_since_the_onset(tmp_path):
+    paths = write_moving_face_clip(tmp_path / "EP03", n_frames=12, step=(0.4, 0.2))
+    arrays = preprocess_clip(paths, config(), apex=55)  # img55.jpg, 9 frames after the onset
+    assert arrays.apex_flow.shape == (1, 64, 64, 2) and arrays.apex_flow.dtype == np.float16
+    assert arrays.apex_frame_numbers.tolist() == [55] and arrays.apex_from_sheet.tolist() == [True]
+    # The face drifts (0.4, 0.2) px per frame: 9 frames, mapped into the crop.
+    expected = arrays.transform[0, 0, :, :2] @ np.array([3.6, 1.8])
+    centre = arrays.apex_flow[0, 16:48, 16:48].astype(np.float32).reshape(-1, 2)
+    np.testing.assert_allclose(np.median(centre, axis=0), expected, rtol=0.25)
+
+
+def test_apex_without_a_usable_sheet_value_comes_from_the_flows(clip):
+    for apex in (None, 999, 46):
+        arrays = preprocess_clip(clip, config(), apex=apex)
+        assert arrays.apex_from_sheet.tolist() == [False]
+        assert arrays.apex_frame_numbers[0] in arrays.frame_numbers[0, 1:]

@@ -40,6 +40,12 @@ def test_frames_and_code_version_change_the_key(monkeypatch):
     assert content_key(HASH, config) != before
 
 
+def test_sheet_apex_changes_the_key():
+    config = PreprocessingConfig()
+    assert content_key(HASH, config, apex=57) != content_key(HASH, config, apex=58)
+    assert content_key(HASH, config, apex=None) != content_key(HASH, config, apex=57)
+
+
 def test_missing_content_hash_is_refused():
     with pytest.raises(ValueError, match="content_hash"):
         content_key("", PreprocessingConfig())

@@ -22,7 +22,8 @@ from micro_expression.face.detection import (
     detect_face,
     predict_landmarks,
 )
-from micro_expression.flow.tvl1 import create_tvl1, tvl1_sequence
+from micro_expression.flow.tvl1 import create_tvl1, tvl1_flow, tvl1_sequence
+from micro_expression.preprocessing.apex import flow_apex_index, sheet_apex_index
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
 
@@ -64,6 +65,9 @@ class ClipArrays:
     landmarks: np.ndarray  # (S, L, 68, 2) float32, (x, y) crop pixels
     frame_numbers: np.ndarray  # (S, L) int64 original frame numbers
     transform: np.ndarray  # (S, L, 2, 3) float64 image -> crop similarity per frame
+    apex_flow: np.ndarray  # (S, C, C, 2) float16 TV-L1 flow, sample's first frame -> apex
+    apex_frame_numbers: np.ndarray  # (S,) int64 original number of the apex frame used
+    apex_from_sheet: np.ndarray  # (S,) bool: apex from the coding sheet, else from the flows
 
     @property
     def n_samples(self) -> int:
@@ -97,12 +101,19 @@ def _estimator(tvl1_json: str) -> cv2.optflow.DualTVL1OpticalFlow:
 
 
 def preprocess_clip(
-    frame_paths: Sequence[str], config: PreprocessingConfig, stopwatch: Stopwatch | None = None
+    frame_paths: Sequence[str],
+    config: PreprocessingConfig,
+    stopwatch: Stopwatch | None = None,
+    apex: int | None = None,
 ) -> ClipArrays:
-    """Aligned crops, TV-L1 flows and landmark labels for one clip's frames (onset..offset).
+    """Aligned crops, TV-L1 flows, landmark labels and the onset-to-apex flow for one clip's
+    frames (onset..offset).
 
-    Only the sampled frames are decoded (plus, in ``per_clip`` mode, the frames after the
-    onset up to the first one with a face, when the onset has none). Raises ``ClipRejected``.
+    ``apex`` is the coding sheet's apex frame number, used when the clip holds that frame
+    (:func:`~micro_expression.preprocessing.apex.sheet_apex_index`); otherwise each sample's
+    apex is found in its flows. Only the sampled frames and the apex are decoded (plus, in
+    ``per_clip`` mode, the frames after the onset up to the first one with a face, when the
+    onset has none). Raises ``ClipRejected``.
     """
     stopwatch = stopwatch or Stopwatch()
     try:
@@ -120,17 +131,28 @@ def preprocess_clip(
                 images[index] = read_gray(frame_paths[index])
         return images[index]
 
-    for index in sampled:
+    numbers = frame_numbers(frame_paths)
+    sheet_apex = sheet_apex_index(numbers, apex)
+    needed = sorted(set(sampled) | ({sheet_apex} if sheet_apex is not None else set()))
+    for index in needed:
         image(index)
     align = _align_per_clip if config.alignment == "per_clip" else _align_per_frame
-    transforms, landmarks = align(frame_paths, image, sampled, config, stopwatch)
+    transforms, landmarks = align(frame_paths, image, needed, config, stopwatch)
 
     with stopwatch("warp"):
-        crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size) for i in sampled}
+        crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size) for i in needed}
     estimator = _estimator(json.dumps(dict(config.tvl1), sort_keys=True))
     with stopwatch("tvl1"):
         flows = np.stack(
             [tvl1_sequence(estimator, np.stack([crops[i] for i in sample])) for sample in samples]
+        )
+    if sheet_apex is not None:
+        apexes = np.full(len(samples), sheet_apex, dtype=np.int64)
+    else:
+        apexes = flow_apex_index(flows, samples)
+    with stopwatch("tvl1"):
+        apex_flow = np.stack(
+            [tvl1_flow(estimator, crops[sample[0]], crops[a]) for sample, a in zip(samples, apexes)]
         )
     return ClipArrays(
         frames=np.stack([[crops[i] for i in sample] for sample in samples]),
@@ -138,8 +160,11 @@ def preprocess_clip(
         landmarks=np.stack([[landmarks[i] for i in sample] for sample in samples]).astype(
             np.float32
         ),
-        frame_numbers=frame_numbers(frame_paths)[samples],
+        frame_numbers=numbers[samples],
         transform=np.stack([[transforms[i] for i in sample] for sample in samples]),
+        apex_flow=apex_flow.astype(np.float16),
+        apex_frame_numbers=numbers[apexes],
+        apex_from_sheet=np.full(len(samples), sheet_apex is not None),
     )
 
 

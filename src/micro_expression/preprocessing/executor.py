@@ -31,12 +31,14 @@ COMPUTED, CACHED, REJECTED = "computed", "cached", "rejected"
 
 @dataclass(frozen=True)
 class ClipTask:
-    """One clip to preprocess; ``meta`` is written into the stored file as JSON."""
+    """One clip to preprocess; ``meta`` is written into the stored file as JSON; ``apex`` is
+    the coding sheet's apex frame number, if it has one."""
 
     clip_id: str
     frame_paths: tuple[str, ...]
     key: str
     meta: Mapping[str, Any]
+    apex: int | None = None
 
 
 @dataclass
@@ -59,7 +61,7 @@ def process_clip(task: ClipTask, cache: ClipCache, config: PreprocessingConfig) 
     """Compute one clip, measure it against ground truth when there is some, store it."""
     stopwatch = Stopwatch()
     try:
-        arrays = preprocess_clip(task.frame_paths, config, stopwatch)
+        arrays = preprocess_clip(task.frame_paths, config, stopwatch, apex=task.apex)
     except ClipRejected as rejected:
         if rejected.cacheable:
             meta = {**task.meta, "rejection": {"stage": rejected.stage, "reason": rejected.reason}}

@@ -9,16 +9,19 @@ from collections.abc import Iterable
 from micro_expression.preprocessing.config import PreprocessingConfig
 
 # Bump when the code changes what it writes for the same frames and settings.
-PREPROCESSING_VERSION = 1
+# 2: the onset-to-apex flow of the flow baseline.
+PREPROCESSING_VERSION = 2
 
 
-def content_key(content_hash: str, config: PreprocessingConfig) -> str:
-    """sha256 over the clip's frame-bytes hash, the output settings and the code version."""
+def content_key(content_hash: str, config: PreprocessingConfig, apex: int | None = None) -> str:
+    """sha256 over the clip's frame-bytes hash, its sheet apex (frame number or None), the
+    output settings and the code version."""
     if not content_hash:
         raise ValueError("clip has no content_hash: run the ingestion pipeline to compute it")
     payload = json.dumps(
         {
             "content_hash": content_hash,
+            "apex": apex,
             "settings": config.output_settings(),
             "version": PREPROCESSING_VERSION,
         },

@@ -33,8 +33,10 @@ def clip_tasks(clip_index: pd.DataFrame, config: PreprocessingConfig) -> list[Cl
     if clip_index.empty:
         raise ValueError("clip_index is empty: nothing to preprocess")
     tasks = []
-    for row in clip_index.itertuples(index=False):
-        key = content_key(row.content_hash, config)
+    apexes = clip_index["apex"] if "apex" in clip_index.columns else [None] * len(clip_index)
+    for row, apex in zip(clip_index.itertuples(index=False), apexes):
+        apex = None if pd.isna(apex) else int(apex)
+        key = content_key(row.content_hash, config, apex)
         meta = {
             "clip_id": row.clip_id,
             "subject": row.subject,
@@ -44,8 +46,11 @@ def clip_tasks(clip_index: pd.DataFrame, config: PreprocessingConfig) -> list[Cl
             "content_key": key,
             "alignment": config.alignment,
             "sampling": config.sampling,
+            "sheet_apex": apex,
         }
-        tasks.append(ClipTask(row.clip_id, tuple(str(p) for p in row.frame_paths), key, meta))
+        tasks.append(
+            ClipTask(row.clip_id, tuple(str(p) for p in row.frame_paths), key, meta, apex)
+        )
     return tasks
 
 
