@@ -23,7 +23,8 @@ def tiny_run(tmp_path_factory):
         "face_width_px": [110, 120], "amplitude_px": [0.8, 2.0],
     }})
     set_parameters(project, "preprocessing", {"preprocessing": {"workers": 2, "qa_clips": 1}})
-    set_parameters(project, "training", {"training": {"steps": 3, "batch_size": 3, "threads": 1}})
+    set_parameters(project, "training", {"training": {
+        "steps": 3, "batch_size": 3, "threads": 1, "schedule": {"warmup_steps": 0}}})
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     result = kedro_run(project)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]

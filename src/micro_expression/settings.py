@@ -10,4 +10,7 @@ HOOKS = (LineageHooks(), FoldTrackingHooks())
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # An environment (conf/local, conf/reference) overrides single keys of a parameter block
+    # instead of replacing the whole block.
+    "merge_strategy": {"parameters": "soft"},
 }

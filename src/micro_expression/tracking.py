@@ -40,12 +40,18 @@ from micro_expression.training.loop import load_model
 
 logger = logging.getLogger(__name__)
 
-REGISTERED_MODEL = "micro-expression-mol"
+REGISTERED_MODELS = {
+    "mol": "micro-expression-mol",
+    "flow_baseline": "micro-expression-flow-baseline",
+}
+"""Registry name of the final model of each ``training.model``."""
 MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
 
 
 class ClassProbabilities(torch.nn.Module):
-    """The served form of MOL: frames (B, 8, 128, 128), normalised per clip -> (B, C) softmax.
+    """The served form of a model: its input -> (B, C) softmax. For MOL the input is the
+    frames (B, 8, 128, 128) in grey levels (it normalises them itself); for the flow baseline
+    the onset-to-apex flow (B, 2, 128, 128) in pixels.
 
     MLflow's pytorch flavour wants one output tensor; the full model stays in ``.mol``.
     """
@@ -94,8 +100,11 @@ def log_fold_training(
 
 
 def log_step_metrics(run_id: str, history: pd.DataFrame) -> None:
-    """Every loss column of ``history`` at its ``step``, in batches."""
-    columns = [c for c in history.columns if c.startswith(("train_", "validation_"))]
+    """Every loss column of ``history`` and the learning rate at its ``step``, in batches."""
+    columns = [
+        c for c in history.columns
+        if c.startswith(("train_", "validation_")) or c == "learning_rate"
+    ]
     timestamp = int(time.time() * 1000)
     metrics = [
         Metric(column, float(row[column]), timestamp, int(row["step"]))
@@ -116,6 +125,11 @@ def log_fold_scores(fold: str, predictions: pd.DataFrame, run_id: str | None = N
         return run.info.run_id
 
 
+def registered_model_name(checkpoint: dict[str, Any]) -> str:
+    """The registry name of a checkpoint's model (MOL or the flow baseline)."""
+    return REGISTERED_MODELS[checkpoint["model"]["architecture"]]
+
+
 def log_final_model(checkpoint: dict[str, Any]) -> ModelInfo:
     """Log the final model to the active run with an input example; register it.
 
@@ -123,12 +137,15 @@ def log_final_model(checkpoint: dict[str, Any]) -> ModelInfo:
     an example batch of 2 keeps the batch dimension dynamic (1 would fix it to 1).
     """
     model = ClassProbabilities(load_model(checkpoint))
-    example = np.zeros((2, FRAMES, CROP_SIZE, CROP_SIZE), dtype=np.float32)
+    if checkpoint["model"]["architecture"] == "flow_baseline":
+        example = np.zeros((2, 2, CROP_SIZE, CROP_SIZE), dtype=np.float32)
+    else:
+        example = np.zeros((2, FRAMES, CROP_SIZE, CROP_SIZE), dtype=np.float32)
     return mlflow.pytorch.log_model(
         model,
         name="model",
         input_example=example,
-        registered_model_name=REGISTERED_MODEL,
+        registered_model_name=registered_model_name(checkpoint),
         pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy"],
         metadata={"classes": list(checkpoint["classes"]), "model": checkpoint["model"]},
     )
@@ -157,7 +174,7 @@ class FoldTrackingHooks:
             if fold == FINAL_FOLD:
                 info = log_final_model(checkpoint)
                 logger.info("final model logged as %s, registered as %s", info.model_uri,
-                            REGISTERED_MODEL)
+                            registered_model_name(checkpoint))
         elif task == PREDICT_NODE:
             self._fold_runs[fold] = log_fold_scores(
                 fold, outputs[f"{fold}.{PREDICTIONS}"], self._fold_runs.get(fold)

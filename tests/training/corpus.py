@@ -3,7 +3,8 @@
 Each clip is a textured background with a bright blob that moves 2 px per frame in a
 direction set by its class, so flow, landmarks and class are all learnable: the stored flow
 is the blob's displacement inside the blob, 0 elsewhere; the landmarks (a face-like
-template) move with it.
+template) move with it. The apex is the last frame: the apex flow is the blob's whole
+displacement, inside the blob where it starts.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def clip_arrays(label: str, rng: np.random.Generator, samples: int = 1) -> dict[
     frames = np.zeros((samples, FRAMES, SIZE, SIZE), np.uint8)
     flows = np.zeros((samples, FRAMES - 1, SIZE, SIZE, 2), np.float16)
     landmarks = np.zeros((samples, FRAMES, 68, 2), np.float32)
+    apex_flow = np.zeros((samples, SIZE, SIZE, 2), np.float16)
     for s in range(samples):
         background = 90 + 25 * np.sin(xs / rng.uniform(5, 9)) * np.cos(ys / rng.uniform(5, 9))
         cx, cy = rng.uniform(60, 84, size=2)
@@ -52,12 +54,17 @@ def clip_arrays(label: str, rng: np.random.Generator, samples: int = 1) -> dict[
             landmarks[s, t] = template + (vx * t, vy * t)
             if t < FRAMES - 1:
                 flows[s, t][inside] = (vx, vy)
+            if t == 0:
+                apex_flow[s][inside] = (vx * (FRAMES - 1), vy * (FRAMES - 1))
     return {
         "frames": frames,
         "flows": flows,
         "landmarks": landmarks,
         "frame_numbers": np.tile(np.arange(FRAMES, dtype=np.int64), (samples, 1)),
         "transform": np.tile(np.eye(2, 3), (samples, FRAMES, 1, 1)),
+        "apex_flow": apex_flow,
+        "apex_frame_numbers": np.full(samples, FRAMES - 1, dtype=np.int64),
+        "apex_from_sheet": np.ones(samples, dtype=bool),
         "meta": json.dumps({"label": label}),
     }
 

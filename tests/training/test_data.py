@@ -9,10 +9,10 @@ from micro_expression.training.data import (
     ClipSamples,
     centre_offset,
     class_names,
-    crop_sample,
+    crop_window,
     fold_clip_table,
-    normalise_frames,
     random_offset,
+    shift_landmarks,
 )
 from tests.training.corpus import CLASSES, clip_arrays, write_corpus
 
@@ -40,8 +40,9 @@ def test_random_crop_moves_landmarks_with_the_window_and_leaves_the_source_alone
     sources = [a.copy() for a in (frames, flows, landmarks)]
     for _ in range(5):
         top, left = random_offset(rng, 144)
-        cropped = crop_sample(frames, flows, landmarks, top, left)
-        cropped_frames, cropped_flows, cropped_landmarks = cropped
+        cropped_frames = crop_window(frames, top, left)
+        cropped_flows = crop_window(flows, top, left, vectors=True)
+        cropped_landmarks = shift_landmarks(landmarks, top, left)
         assert cropped_frames.shape == (8, CROP_SIZE, CROP_SIZE)
         np.testing.assert_array_equal(cropped_flows, flows[:, top:top + 128, left:left + 128])
         x, y = cropped_landmarks[..., 0].astype(int), cropped_landmarks[..., 1].astype(int)
@@ -85,24 +86,37 @@ def test_random_crops_repeat_for_a_seed_and_epoch_and_change_across_epochs(corpu
     assert not torch.equal(a[2]["frames"], b[2]["frames"])
 
 
-def test_sample_tensors_have_model_shapes_and_per_clip_normalisation(corpus):
+def test_sample_tensors_have_model_shapes_and_grey_levels(corpus):
     store, index = corpus
     samples = ClipSamples(index, store, augment=True)
     assert len(samples) == 2 * len(index)
     item = samples[3]
+    assert set(item) == {"frames", "flow", "landmarks", "label", "clip"}
     assert item["frames"].shape == (8, 128, 128)
     assert item["flow"].shape == (7, 2, 128, 128)
     assert item["landmarks"].shape == (7, 68, 2)
     assert item["label"].item() == index["target"].iloc[1]
-    assert abs(item["frames"].mean().item()) < 1e-4
-    assert item["frames"].std().item() == pytest.approx(1.0, abs=1e-3)
+    # Frames stay grey levels: the model normalises them itself.
+    window = samples.clip_arrays(1).frames[1]
+    assert item["frames"].min() >= window.min() and item["frames"].max() <= window.max()
+    assert item["frames"].max().item() > 100
     # Flow channel 0 is x: the negative class moves its blob 2 px along x.
     negative = samples[0]["flow"]
     assert negative[:, 0].max().item() == 2.0 and negative[:, 1].abs().max().item() == 0.0
 
 
-def test_normalise_frames_of_a_flat_clip_is_finite():
-    assert np.isfinite(normalise_frames(np.full((8, 4, 4), 7, np.uint8))).all()
+def test_fields_choose_what_a_sample_holds(corpus):
+    store, index = corpus
+    baseline = ClipSamples(index, store, augment=False, fields=("apex_flow",))[0]
+    assert set(baseline) == {"apex_flow", "label", "clip"}
+    assert baseline["apex_flow"].shape == (2, 128, 128)
+    # The negative blob's whole displacement (7 frames x 2 px along x), in channel 0.
+    assert baseline["apex_flow"][0].max().item() == 14.0
+    assert baseline["apex_flow"][1].abs().max().item() == 0.0
+    recognition_only = ClipSamples(index, store, augment=False, fields=("frames",))[0]
+    assert set(recognition_only) == {"frames", "label", "clip"}
+    with pytest.raises(ValueError, match=r"unknown sample fields \['optical_strain'\]"):
+        ClipSamples(index, store, augment=False, fields=("frames", "optical_strain"))
 
 
 def test_a_clip_with_wrong_shapes_is_named(tmp_path):

@@ -3,10 +3,12 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from kedro.framework.startup import bootstrap_project
 
 from micro_expression.model import LossWeights
 from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.training.data import ClipSamples
+from micro_expression.training.folds import _config_loader
 from micro_expression.training.loop import TrainingConfig, load_model, mean_losses, train_model
 from tests.training.corpus import write_corpus
 
@@ -26,7 +28,8 @@ def samples(tmp_path_factory):
 
 def tiny(**overrides):
     return TrainingConfig.from_params(
-        {"steps": 6, "batch_size": 3, "learning_rate": 1e-3, "threads": 1, **overrides}
+        {"steps": 6, "batch_size": 3, "learning_rate": 1e-3, "threads": 1,
+         "schedule": {"warmup_steps": 0}, **overrides}
     )
 
 
@@ -69,6 +72,39 @@ def test_config_reads_the_project_parameters():
     assert config.preset == "small" and config.flow and config.landmarks
     assert config.loss_weights == LossWeights(**params["loss_weights"])
     assert config.model_args(3)["with_flow"] is True
+    assert config.representation == params["input"]["representation"]
+    assert config.warmup_steps == params["schedule"]["warmup_steps"]
+
+
+def test_reference_environment_reproduces_the_public_code_setup():
+    bootstrap_project(PROJECT)
+    parameters = _config_loader(PROJECT, "reference")["parameters"]
+    config = TrainingConfig.from_params(parameters["training"])
+    assert config.model_args(5) == {
+        "architecture": "mol", "preset": "paper", "n_classes": 5, "variant": "reference",
+        "graph": None, "k": 4, "representation": "frames", "normalisation": "clip",
+        "with_flow": True, "with_landmarks": True,
+    }
+    assert (config.steps, config.batch_size, config.learning_rate) == (1000, 32, 1e-4)
+    assert config.learning_rate_factor(0) == config.learning_rate_factor(999) == 1.0
+    assert config.loss_weights == LossWeights()  # base keys the environment leaves alone
+    assert parameters["preprocessing"]["alignment"] == "per_frame"
+
+
+def test_learning_rate_warms_up_then_follows_a_cosine_to_zero():
+    config = TrainingConfig(steps=110, warmup_steps=10)
+    factors = [config.learning_rate_factor(step) for step in range(110)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert factors[10] == pytest.approx(1.0) and factors[60] == pytest.approx(0.5)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] < 0.001
+
+
+def test_flow_baseline_reads_the_apex_flow_only():
+    config = TrainingConfig.from_params({"model": "flow_baseline"})
+    assert config.sample_fields() == ("apex_flow",)
+    assert config.model_args(3) == {"architecture": "flow_baseline", "n_classes": 3}
+    recognition_only = TrainingConfig.from_params({"tasks": {"flow": False, "landmarks": False}})
+    assert recognition_only.sample_fields() == ("frames",)
 
 
 @pytest.mark.parametrize(
@@ -78,6 +114,10 @@ def test_config_reads_the_project_parameters():
         ({"tasks": {"flows": False}}, r"\['tasks.flows'\]"),
         ({"flow": False}, r"\['flow'\]"),
         ({"tasks": {"flow": "no"}}, "training.tasks.flow must be true or false"),
+        ({"input": {"channels": 2}}, r"\['input.channels'\]"),
+        ({"model": "htnet"}, r"training.model must be one of \['mol', 'flow_baseline'\]"),
+        ({"schedule": {"decay": "linear"}}, "training.schedule.decay must be one of"),
+        ({"steps": 10, "schedule": {"warmup_steps": 10}}, r"warmup_steps in \[0, steps\)"),
     ],
 )
 def test_config_rejects_unknown_or_mistyped_parameters(params, message):

@@ -54,17 +54,22 @@ def clip_scores(predictions: pd.DataFrame) -> dict[str, float]:
 
 @torch.no_grad()
 def predict_samples(
-    model: torch.nn.Module, samples: ClipSamples, device: torch.device, batch_size: int
+    model: torch.nn.Module,
+    samples: ClipSamples,
+    device: torch.device,
+    batch_size: int,
+    inputs: str = "frames",
 ) -> dict[str, np.ndarray]:
     """Per sample: ``clip`` row, class ``probabilities``, ``flow_epe`` and ``landmark_nme``.
 
-    Errors of a head the model does not have are NaN.
+    ``inputs`` is the sample field the model reads. Errors of a head the model does not have
+    are NaN.
     """
     model.eval()
     rows, probabilities, epe, nme = [], [], [], []
     for batch in DataLoader(samples, batch_size=batch_size):
         with autocast(device):
-            output = model(batch["frames"].to(device))
+            output = model(batch[inputs].to(device))
         n = batch["clip"].shape[0]
         rows.append(batch["clip"].numpy())
         probabilities.append(torch.softmax(output.logits.float(), dim=1).cpu().numpy())

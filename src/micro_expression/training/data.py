@@ -2,9 +2,10 @@
 
 Each clip entry of the :class:`~micro_expression.preprocessing.cache.ClipCache` holds S samples
 of ``frames`` (S, 8, C, C) uint8, ``flows`` (S, 7, C, C, 2) float16 (x, y crop pixels, frame t
--> t+1) and ``landmarks`` (S, 8, 68, 2) float32 (x, y crop pixels), C = 144 by default. A
-sample is cut to 128x128 (random window in training, centre window at test), the same window
-for frames, flow and landmarks; landmarks are shifted on a copy, never in place.
+-> t+1), ``landmarks`` (S, 8, 68, 2) float32 (x, y crop pixels) and ``apex_flow`` (S, C, C, 2)
+float16 (first frame -> apex), C = 144 by default. A sample is cut to 128x128 (random window in
+training, centre window at test), the same window for every array; landmarks are shifted on a
+copy, never in place. Frames stay grey levels: the model normalises them itself.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from micro_expression.preprocessing.clip import ClipArrays
 CROP_SIZE = 128
 FRAMES = 8
 LANDMARKS = 68
-NORMALISE_EPS = 1e-6
+FIELDS = ("frames", "flow", "landmarks", "apex_flow")
+"""What a sample can hold besides its label; MOL reads the first three, the baseline the last."""
 
 CLIP_COLUMNS = ["clip_id", "subject", "dataset", "label", "content_key", "n_samples"]
 
@@ -66,6 +68,7 @@ def read_clip(store: ClipCache, key: str) -> ClipArrays:
         "frames": (s, FRAMES, size, size),
         "flows": (s, FRAMES - 1, size, size, 2),
         "landmarks": (s, FRAMES, LANDMARKS, 2),
+        "apex_flow": (s, size, size, 2),
     }
     for name, shape in expected.items():
         if getattr(arrays, name).shape != shape:
@@ -91,31 +94,20 @@ def random_offset(rng: np.random.Generator, size: int, crop: int = CROP_SIZE) ->
     return int(top), int(left)
 
 
-def crop_sample(
-    frames: np.ndarray,
-    flows: np.ndarray,
-    landmarks: np.ndarray,
-    top: int,
-    left: int,
-    crop: int = CROP_SIZE,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One window of frames (8,H,W), flows (7,H,W,2) and landmarks (8,68,2), as new arrays.
-
-    Flow vectors are displacements, so the window leaves them unchanged; landmark coordinates
-    move by the window's origin.
-    """
+def crop_window(
+    array: np.ndarray, top: int, left: int, crop: int = CROP_SIZE, vectors: bool = False
+) -> np.ndarray:
+    """The window of an (..., H, W) image stack, or with ``vectors`` of an (..., H, W, 2) flow,
+    as a new array. Flow vectors are displacements, so the window leaves them unchanged."""
     rows, columns = slice(top, top + crop), slice(left, left + crop)
-    return (
-        frames[:, rows, columns].copy(),
-        flows[:, rows, columns].copy(),
-        landmarks - np.array([left, top], dtype=landmarks.dtype),
-    )
+    if vectors:
+        return array[..., rows, columns, :].copy()
+    return array[..., rows, columns].copy()
 
 
-def normalise_frames(frames: np.ndarray) -> np.ndarray:
-    """Zero mean, unit standard deviation with one scalar pair for the whole sample; float32."""
-    x = frames.astype(np.float32)
-    return (x - x.mean()) / max(float(x.std()), NORMALISE_EPS)
+def shift_landmarks(landmarks: np.ndarray, top: int, left: int) -> np.ndarray:
+    """Landmark (x, y) coordinates in the window whose origin is (``top``, ``left``); a copy."""
+    return landmarks - np.array([left, top], dtype=landmarks.dtype)
 
 
 class ClipSamples(Dataset):
@@ -126,6 +118,9 @@ class ClipSamples(Dataset):
     item from a generator seeded by ``(seed, epoch, item)``, so a run is reproducible whatever
     the DataLoader workers; call :meth:`set_epoch` each pass. Without it the centre window is
     used. ``keep_in_memory`` keeps each clip's decompressed arrays after the first read.
+    ``fields`` chooses what an item holds besides ``label`` and ``clip`` (see :data:`FIELDS`):
+    ``frames`` (8, 128, 128) float32 grey levels, ``flow`` (7, 2, 128, 128) and ``apex_flow``
+    (2, 128, 128) float32 pixels (channel 0 = x), ``landmarks`` (7, 68, 2) of frames 1..7.
     """
 
     def __init__(
@@ -135,10 +130,15 @@ class ClipSamples(Dataset):
         augment: bool,
         seed: int = 0,
         keep_in_memory: bool = True,
+        fields: Sequence[str] = FIELDS[:3],
     ) -> None:
         missing = set(CLIP_COLUMNS + ["target"]) - set(clips.columns)
         if missing:
             raise KeyError(f"clip table lacks columns {sorted(missing)}")
+        unknown = sorted(set(fields) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"unknown sample fields {unknown}; known: {list(FIELDS)}")
+        self.fields = tuple(fields)
         self.clips = clips.reset_index(drop=True)
         self.items = [
             (row, sample)
@@ -182,13 +182,20 @@ class ClipSamples(Dataset):
             top, left = random_offset(np.random.default_rng([self.seed, self.epoch, item]), size)
         else:
             top, left = centre_offset(size)
-        frames, flows, landmarks = crop_sample(
-            arrays.frames[sample], arrays.flows[sample], arrays.landmarks[sample], top, left
-        )
-        return {
-            "frames": torch.from_numpy(normalise_frames(frames)),
-            "flow": torch.from_numpy(flows.astype(np.float32).transpose(0, 3, 1, 2).copy()),
-            "landmarks": torch.from_numpy(landmarks[1:].astype(np.float32)),
+        item = {
             "label": torch.tensor(int(self.clips.at[row, "target"])),
             "clip": torch.tensor(row),
         }
+        if "frames" in self.fields:
+            frames = crop_window(arrays.frames[sample], top, left)
+            item["frames"] = torch.from_numpy(frames.astype(np.float32))
+        if "flow" in self.fields:
+            flows = crop_window(arrays.flows[sample], top, left, vectors=True)
+            item["flow"] = torch.from_numpy(flows.astype(np.float32).transpose(0, 3, 1, 2).copy())
+        if "landmarks" in self.fields:
+            landmarks = shift_landmarks(arrays.landmarks[sample][1:], top, left)
+            item["landmarks"] = torch.from_numpy(landmarks.astype(np.float32))
+        if "apex_flow" in self.fields:
+            apex = crop_window(arrays.apex_flow[sample], top, left, vectors=True)
+            item["apex_flow"] = torch.from_numpy(apex.astype(np.float32).transpose(2, 0, 1).copy())
+        return item

@@ -13,12 +13,18 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from micro_expression.model import LossWeights, build_mol, mol_loss
+from micro_expression.model import ARCHITECTURES, LossWeights, build_model, input_key, mol_loss
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.device import autocast, select_device
 
-TASKS = ("flow", "landmarks")
-EARLY_STOPPING = {"every": "validation_every", "patience": "patience"}
+DECAYS = ("cosine", "constant")
+NESTED = {
+    "tasks": {"flow": "flow", "landmarks": "landmarks"},
+    "early_stopping": {"every": "validation_every", "patience": "patience"},
+    "input": {"representation": "representation", "normalisation": "normalisation"},
+    "schedule": {"warmup_steps": "warmup_steps", "decay": "decay"},
+}
+"""Parameter blocks of ``training`` and the config field each of their keys sets."""
 
 
 @dataclass(frozen=True)
@@ -27,13 +33,20 @@ class TrainingConfig:
 
     seed: int = 42
     classes: tuple[str, ...] | None = None
+    model: str = "mol"
     preset: str = "small"
-    graph: str = "channel"
+    variant: str = "standard"
+    graph: str | None = None
     k: int = 4
-    steps: int = 100
+    representation: str = "frames_and_change"
+    normalisation: str = "frame"
+    steps: int = 200
     batch_size: int = 8
-    learning_rate: float = 1e-4
+    learning_rate: float = 2e-3
+    warmup_steps: int = 20
+    decay: str = "cosine"
     weight_decay: float = 1e-3
+    max_grad_norm: float | None = 1.0
     loss_weights: LossWeights = field(default_factory=LossWeights)
     flow: bool = True
     landmarks: bool = True
@@ -44,43 +57,85 @@ class TrainingConfig:
     workers: int = 0
     keep_clips_in_memory: bool = True
 
+    def __post_init__(self) -> None:
+        if self.model not in ARCHITECTURES:
+            raise ValueError(f"training.model must be one of {list(ARCHITECTURES)}, got "
+                             f"{self.model!r}")
+        if self.decay not in DECAYS:
+            raise ValueError(f"training.schedule.decay must be one of {list(DECAYS)}, got "
+                             f"{self.decay!r}")
+        if self.steps < 1 or not 0 <= self.warmup_steps < self.steps:
+            raise ValueError(
+                f"training.steps must be >= 1 and training.schedule.warmup_steps in [0, steps), "
+                f"got steps {self.steps}, warmup_steps {self.warmup_steps}"
+            )
+
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> TrainingConfig:
         """Build from the ``training`` parameter dict; unknown keys are an error.
 
-        ``tasks.flow`` / ``tasks.landmarks`` switch the heads, ``early_stopping.every`` /
-        ``.patience`` set the validation schedule; ``subjects`` is read when the pipelines are
-        registered, not here.
+        The blocks ``tasks`` (heads), ``early_stopping``, ``input`` and ``schedule`` set the
+        fields :data:`NESTED` names; ``subjects`` is read when the pipelines are registered,
+        not here.
         """
         params = {k: v for k, v in params.items() if k != "subjects"}
-        tasks = dict(params.pop("tasks", None) or {})
-        early = dict(params.pop("early_stopping", None) or {})
-        top_level = set(cls.__dataclass_fields__) - set(TASKS) - set(EARLY_STOPPING.values())
-        unknown = (
-            sorted(set(params) - top_level)
-            + [f"tasks.{k}" for k in sorted(set(tasks) - set(TASKS))]
-            + [f"early_stopping.{k}" for k in sorted(set(early) - set(EARLY_STOPPING))]
-        )
+        blocks = {name: dict(params.pop(name, None) or {}) for name in NESTED}
+        nested_fields = {f for keys in NESTED.values() for f in keys.values()}
+        top_level = set(cls.__dataclass_fields__) - nested_fields
+        unknown = sorted(set(params) - top_level) + [
+            f"{name}.{key}"
+            for name, block in blocks.items()
+            for key in sorted(set(block) - set(NESTED[name]))
+        ]
         if unknown:
             raise ValueError(f"unknown training parameters: {unknown}")
-        for name, flag in tasks.items():
+        for name, flag in blocks["tasks"].items():
             if not isinstance(flag, bool):
                 raise ValueError(f"training.tasks.{name} must be true or false, got {flag!r}")
         if params.get("classes") is not None:
             params["classes"] = tuple(params["classes"])
         params["loss_weights"] = LossWeights(**(params.get("loss_weights") or {}))
-        return cls(**params, **tasks, **{EARLY_STOPPING[k]: int(v) for k, v in early.items()})
+        for name, block in blocks.items():
+            params.update({NESTED[name][key]: value for key, value in block.items()})
+        for name in ("validation_every", "patience", "warmup_steps", "steps"):
+            if name in params:
+                params[name] = int(params[name])
+        return cls(**params)
 
     def model_args(self, n_classes: int) -> dict[str, Any]:
-        """Keyword arguments of :func:`micro_expression.model.build_mol`."""
+        """Keyword arguments of :func:`micro_expression.model.build_model`."""
+        if self.model == "flow_baseline":
+            return {"architecture": self.model, "n_classes": n_classes}
         return {
+            "architecture": self.model,
             "preset": self.preset,
             "n_classes": n_classes,
+            "variant": self.variant,
             "graph": self.graph,
             "k": self.k,
+            "representation": self.representation,
+            "normalisation": self.normalisation,
             "with_flow": self.flow,
             "with_landmarks": self.landmarks,
         }
+
+    def sample_fields(self) -> tuple[str, ...]:
+        """What a training sample must hold (:data:`~micro_expression.training.data.FIELDS`):
+        the model's input, plus the targets of the heads it trains."""
+        if self.model == "flow_baseline":
+            return ("apex_flow",)
+        targets = [name for name, on in (("flow", self.flow), ("landmarks", self.landmarks)) if on]
+        return ("frames", *targets)
+
+    def learning_rate_factor(self, step: int) -> float:
+        """Multiplier of ``learning_rate`` at 0-based ``step``: linear warm-up from
+        1 / warmup_steps to 1, then constant or a cosine decay to 0 at ``steps``."""
+        if step < self.warmup_steps:
+            return (step + 1) / self.warmup_steps
+        if self.decay == "constant":
+            return 1.0
+        progress = (step - self.warmup_steps) / (self.steps - self.warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 @dataclass
@@ -94,18 +149,16 @@ class TrainedModel:
 
 def load_model(checkpoint: dict[str, Any], device: torch.device | str = "cpu") -> torch.nn.Module:
     """The model a checkpoint (``model`` build args + ``state_dict``) describes, in eval mode."""
-    model = build_mol(**checkpoint["model"])
+    model = build_model(**checkpoint["model"])
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval()
 
 
 def batch_targets(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-    """The loss targets of a batch, on ``device``."""
-    return {
-        "labels": batch["label"].to(device),
-        "flow": batch["flow"].to(device),
-        "landmarks": batch["landmarks"].to(device),
-    }
+    """The loss targets a batch holds (labels, and flow and landmarks where read), on ``device``."""
+    targets = {"labels": batch["label"].to(device)}
+    targets.update({k: batch[k].to(device) for k in ("flow", "landmarks") if k in batch})
+    return targets
 
 
 def train_model(
@@ -116,7 +169,9 @@ def train_model(
     seed: int,
     description: str = "training",
 ) -> TrainedModel:
-    """AdamW for ``config.steps`` steps on random crops of ``train``.
+    """AdamW for ``config.steps`` steps on random crops of ``train``, the learning rate warmed
+    up and decayed as ``config`` says (:meth:`TrainingConfig.learning_rate_factor`), the
+    gradient norm clipped at ``config.max_grad_norm`` (None: not clipped).
 
     With ``validation`` clips, their mean loss is computed every ``validation_every`` steps; the
     weights with the lowest validation loss are kept and training stops after ``patience``
@@ -127,11 +182,16 @@ def train_model(
         raise ValueError(f"{description}: no training samples")
     device = select_device(config.device)
     torch.manual_seed(seed)
-    # Channels-last conv weights: the faster layout for oneDNN on CPU and for tensor cores.
-    model = build_mol(**config.model_args(n_classes)).to_channels_last().to(device)
+    model = build_model(**config.model_args(n_classes))
+    if hasattr(model, "to_channels_last"):
+        # Channels-last conv weights: the faster layout for oneDNN on CPU and for tensor cores.
+        model.to_channels_last()
+    model.to(device)
+    inputs = input_key(config.model)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, config.learning_rate_factor)
     loader = DataLoader(
         train,
         batch_size=config.batch_size,
@@ -149,13 +209,17 @@ def train_model(
             for batch in loader:
                 model.train()
                 with autocast(device):
-                    output = model(batch["frames"].to(device))
+                    output = model(batch[inputs].to(device))
                     losses = mol_loss(output, batch_targets(batch, device), config.loss_weights)
                 optimiser.zero_grad(set_to_none=True)
                 losses["total"].backward()
+                if config.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                learning_rate = schedule.get_last_lr()[0]
                 optimiser.step()
+                schedule.step()
                 step += 1
-                record = {"step": step, "epoch": epoch}
+                record = {"step": step, "epoch": epoch, "learning_rate": learning_rate}
                 record.update({f"train_{k}": float(v.detach()) for k, v in losses.items()})
                 due = step % config.validation_every == 0 or step == config.steps
                 if validation is not None and due:
@@ -190,8 +254,8 @@ def mean_losses(
     totals: dict[str, float] = {}
     for batch in DataLoader(clips, batch_size=config.batch_size, num_workers=config.workers):
         with autocast(device):
-            losses = mol_loss(model(batch["frames"].to(device)), batch_targets(batch, device),
-                              config.loss_weights)
+            output = model(batch[input_key(config.model)].to(device))
+            losses = mol_loss(output, batch_targets(batch, device), config.loss_weights)
         n = batch["label"].shape[0]
         for key, value in losses.items():
             totals[key] = totals.get(key, 0.0) + float(value) * n

@@ -9,12 +9,14 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from micro_expression.tracking import REGISTERED_MODEL
+from micro_expression.tracking import REGISTERED_MODELS
 from tests.kedro_project import copy_project
 from tests.training.corpus import write_corpus
 
 FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
-RUNTIME_PARAMS = {"training": {"steps": 2, "batch_size": 3, "threads": 1}}
+RUNTIME_PARAMS = {
+    "training": {"steps": 2, "batch_size": 3, "threads": 1, "schedule": {"warmup_steps": 0}}
+}
 
 
 @pytest.fixture
@@ -31,9 +33,9 @@ def project(tmp_path, monkeypatch):
     return root
 
 
-def run(root: Path, **kwargs) -> str:
+def run(root: Path, params: dict | None = None, **kwargs) -> str:
     """Run in a fresh session; returns the id of the MLflow run kedro-mlflow opened."""
-    with KedroSession.create(project_path=root, runtime_params=RUNTIME_PARAMS) as session:
+    with KedroSession.create(project_path=root, runtime_params=params or RUNTIME_PARAMS) as session:
         session.run(**kwargs)
     parent = mlflow.last_active_run().info.run_id
     # kedro-mlflow resumes its run (nested: True) before every node, which stacks it once per
@@ -51,7 +53,7 @@ def children(client: mlflow.MlflowClient, parent: str) -> dict[str, mlflow.entit
     return {r.data.tags["fold"]: r for r in runs}
 
 
-def test_loso_run_logs_folds_in_nested_runs_and_registers_the_final_model(project):
+def test_loso_runs_log_folds_in_nested_runs_and_register_the_final_models(project):
     parent = run(project, pipeline_names=["splitting", "training", "evaluation"])
 
     predictions = pd.read_parquet(project / "data/07_model_output/loso_predictions.parquet")
@@ -84,12 +86,31 @@ def test_loso_run_logs_folds_in_nested_runs_and_registers_the_final_model(projec
     assert {a.path for a in client.list_artifacts(parent, "loss_curves")} == {
         f"loss_curves/{f}.png" for f in [*FOLDS, "final"]
     }
-    version = client.get_latest_versions(REGISTERED_MODEL)[0]
+    version = client.get_latest_versions(REGISTERED_MODELS["mol"])[0]
     assert version.run_id == parent
-    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version.version}")
-    probabilities = model.predict(np.zeros((3, 8, 128, 128), np.float32))
+    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODELS['mol']}/{version.version}")
+    probabilities = model.predict(np.full((3, 8, 128, 128), 120.0, np.float32))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
     # One fold alone, by namespace: a new parent run with that fold's nested run only.
     again = run(project, pipeline_names=["training"], namespaces=["fold_synthetic_sub03"])
     assert set(children(client, again)) == {"fold_synthetic_sub03"}
+
+    # After the MOL run: the flow baseline, same folds and layout, its own registered name.
+    params = {"training": {**RUNTIME_PARAMS["training"], "model": "flow_baseline"}}
+    parent = run(project, params, pipeline_names=["training", "evaluation"])
+
+    predictions = pd.read_parquet(project / "data/07_model_output/loso_predictions.parquet")
+    assert len(predictions) == 9 and set(predictions["fold"]) == set(FOLDS)
+    assert predictions[["flow_epe", "landmark_nme"]].isna().all().all()  # no such heads
+    folds = children(client, parent)
+    assert set(folds) == {*FOLDS, "final"}
+    assert folds["fold_synthetic_sub01"].data.params["model"] == "flow_baseline"
+    assert "loso.overall.uf1" in client.get_run(parent).data.metrics
+    assert len(client.search_model_versions(f"name='{REGISTERED_MODELS['mol']}'")) == 1
+    version = client.get_latest_versions(REGISTERED_MODELS["flow_baseline"])[0]
+    assert version.run_id == parent
+    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODELS['flow_baseline']}/1")
+    probabilities = model.predict(np.random.default_rng(0).normal(size=(2, 2, 128, 128)).astype(
+        np.float32))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from micro_expression.evaluation.predict import aggregate_clips, predict_samples
+from micro_expression.model import input_key
 from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.training.data import ClipSamples, class_names, fold_clip_table
 from micro_expression.training.device import select_device, set_cpu_threads
@@ -29,11 +30,13 @@ def train_fold(
     seed = config.seed + int(rows["fold_number"].iloc[0])
     held_out = rows["held_out_subject"].iloc[0]
     set_cpu_threads(config.threads)
-    keep = config.keep_clips_in_memory
+    keep, fields = config.keep_clips_in_memory, config.sample_fields()
     train, validation = (clips[clips["role"] == role] for role in ("train", "validation"))
     trained = train_model(
-        ClipSamples(train, preprocessed_clips, True, seed, keep),
-        ClipSamples(validation, preprocessed_clips, False, seed, keep) if len(validation) else None,
+        ClipSamples(train, preprocessed_clips, True, seed, keep, fields),
+        ClipSamples(validation, preprocessed_clips, False, seed, keep, fields)
+        if len(validation)
+        else None,
         len(classes),
         config,
         seed,
@@ -70,8 +73,9 @@ def predict_held_out(
     device = select_device(config.device)
     samples = predict_samples(
         load_model(checkpoint, device),
-        ClipSamples(test, preprocessed_clips, augment=False),
+        ClipSamples(test, preprocessed_clips, augment=False, fields=config.sample_fields()),
         device,
         config.batch_size,
+        input_key(config.model),
     )
     return aggregate_clips(test, samples, classes).assign(fold=fold)
