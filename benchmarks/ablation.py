@@ -1,12 +1,21 @@
-"""Ablation of the auxiliary tasks on the current dataset: MER only, + flow, + landmarks, full.
+"""Ablation of MOL's tasks and variants over training seeds, and a difficulty sweep.
 
-Each arm is a real `kedro run --pipelines splitting,training,evaluation` (every LOSO fold, on the
-preprocessed clips already in data/03_primary) with the task switches set by ``--params``;
-its overall scores are read from data/08_reporting/loso_scores.csv. Prints a Markdown table and
-writes benchmarks/results/ablation.json. Each arm is an MLflow run of its own, so the table can
-be checked against the store.
+Everything runs through real `kedro run` calls in throw-away copies of this project under
+``benchmarks/results/workspaces/`` (their own generated corpus, cache and MLflow store), so
+the benchmark neither depends on nor disturbs ``data/`` and the project's model registry.
 
-Usage: ``python benchmarks/ablation.py [--arms mer_only flow landmarks full] [--params k=v,...]``
+* **Ablation** (workspace ``default``, the default generated corpus): each arm below is one
+  LOSO run (`--pipelines splitting,training,evaluation`, every fold plus the final model) per
+  training seed; overall clip scores, the model's flow EPE and landmark NME, seconds.
+* **Difficulty sweep** (``--sweep``): corpora whose action-unit amplitude is scaled, or whose
+  head jitter is raised (and one drawn from another corpus seed at the default difficulty),
+  each scored with MOL (``full``) and the flow baseline at the first training seed.
+
+Prints Markdown tables, writes ``benchmarks/results/ablation.json`` (appended run by run:
+an interrupted benchmark resumes where it stopped) and ``benchmarks/results/difficulty_sweep.png``,
+and logs both to the project's MLflow store (experiment ``micro_expression_benchmarks``).
+
+Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--sweep] [--fresh]``
 """
 
 from __future__ import annotations
@@ -14,68 +23,253 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "ablation.json"
-SCORES = ROOT / "data" / "08_reporting" / "loso_scores.csv"
-ARMS = {
-    "mer_only": {"training.tasks.flow": "false", "training.tasks.landmarks": "false"},
-    "flow": {"training.tasks.flow": "true", "training.tasks.landmarks": "false"},
-    "landmarks": {"training.tasks.flow": "false", "training.tasks.landmarks": "true"},
-    "full": {"training.tasks.flow": "true", "training.tasks.landmarks": "true"},
-}
+RESULTS = ROOT / "benchmarks" / "results"
+RECORDS = RESULTS / "ablation.json"
+FIGURE = RESULTS / "difficulty_sweep.png"
+WORKSPACES = RESULTS / "workspaces"
+DATA_LAYERS = (
+    "01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input", "06_models",
+    "07_model_output", "08_reporting",
+)
 SCORE_COLUMNS = ("accuracy", "uf1", "uar", "wf1", "flow_epe", "landmark_nme")
-LABELS = {
-    "mer_only": "MER only", "flow": "MER + flow", "landmarks": "MER + landmarks",
-    "full": "MER + flow + landmarks (MOL)",
+
+MOL = {"training.model": "mol"}
+ARMS: dict[str, tuple[str, dict[str, str]]] = {
+    "mer_only": ("MER only", {**MOL, "training.tasks.flow": "false",
+                              "training.tasks.landmarks": "false"}),
+    "landmarks": ("MER + landmarks", {**MOL, "training.tasks.flow": "false",
+                                      "training.tasks.landmarks": "true"}),
+    "flow": ("MER + flow", {**MOL, "training.tasks.flow": "true",
+                            "training.tasks.landmarks": "false"}),
+    "full": ("MER + flow + landmarks (MOL, default)", {**MOL}),
+    "reference": ("reference modules, all tasks", {**MOL, "training.variant": "reference"}),
+    "reference_frames": (
+        "reference modules and input (frames alone, per clip)",
+        {**MOL, "training.variant": "reference", "training.input.representation": "frames",
+         "training.input.normalisation": "clip"},
+    ),
+    "flow_baseline": ("flow baseline (STSTNet, onset-apex TV-L1)",
+                      {"training.model": "flow_baseline"}),
 }
+DEFAULT_AMPLITUDE = (0.4, 2.5)
+DEFAULT_JITTER = 0.3
+SWEEP = {
+    # point: (amplitude scale, head jitter px, corpus seed)
+    "amplitude_x0.25": (0.25, DEFAULT_JITTER, None),
+    "amplitude_x0.5": (0.5, DEFAULT_JITTER, None),
+    "amplitude_x2": (2.0, DEFAULT_JITTER, None),
+    "jitter_0.9": (1.0, 0.9, None),
+    "jitter_1.8": (1.0, 1.8, None),
+    "corpus_seed_7": (1.0, DEFAULT_JITTER, 7),  # another corpus at the default difficulty
+}
+SWEEP_ARMS = ("full", "flow_baseline")
 
 
-def run_arm(switches: dict[str, str], extra: str) -> tuple[pd.Series, float]:
-    """One LOSO run with the given task switches: (overall scores, seconds)."""
-    params = ",".join(f"{k}={v}" for k, v in switches.items()) + (f",{extra}" if extra else "")
+def make_workspace(name: str, synthetic: dict[str, Any] | None = None) -> Path:
+    """A project copy (configuration only) with ``synthetic`` parameter overrides in conf/local."""
+    workspace = WORKSPACES / name
+    if not (workspace / "pyproject.toml").is_file():
+        shutil.copytree(ROOT / "conf" / "base", workspace / "conf" / "base")
+        shutil.copy(ROOT / "conf" / "logging.yml", workspace / "conf" / "logging.yml")
+        shutil.copy(ROOT / "pyproject.toml", workspace / "pyproject.toml")
+        (workspace / "src").mkdir(parents=True)  # kedro checks that the source folder exists
+        for layer in DATA_LAYERS:
+            (workspace / "data" / layer).mkdir(parents=True, exist_ok=True)
+        (workspace / "logs").mkdir()
+    local = workspace / "conf" / "local"
+    local.mkdir(exist_ok=True)
+    if synthetic:
+        (local / "parameters_synthetic.yml").write_text(yaml.safe_dump({"synthetic": synthetic}))
+    return workspace
+
+
+def kedro_run(workspace: Path, log_name: str, *args: str) -> float:
+    """`kedro run <args>` in the workspace, logged to logs/<log_name>.log; returns seconds."""
     kedro = str(Path(sys.executable).with_name("kedro"))
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
     started = time.perf_counter()
-    subprocess.run(
-        [kedro, "run", "--pipelines", "splitting,training,evaluation", "--params", params],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+    with open(workspace / "logs" / f"{log_name}.log", "w") as log:
+        result = subprocess.run([kedro, "run", *args], cwd=workspace, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    if result.returncode:
+        raise RuntimeError(f"kedro run {' '.join(args)} failed in {workspace}: see "
+                           f"{workspace / 'logs' / log_name}.log")
+    return time.perf_counter() - started
+
+
+def prepare_corpus(workspace: Path) -> float:
+    """Generate, ingest and preprocess the workspace's corpus (a no-op when it is current)."""
+    return kedro_run(workspace, "data", "--pipelines", "synthetic,ingestion,preprocessing")
+
+
+def run_arm(workspace: Path, arm: str, seed: int) -> dict[str, Any]:
+    """One LOSO run of ``arm`` at training seed ``seed``: its overall scores and seconds."""
+    params = {**ARMS[arm][1], "training.seed": str(seed)}
+    seconds = kedro_run(
+        workspace, f"{arm}_seed{seed}", "--pipelines", "splitting,training,evaluation",
+        "--params", ",".join(f"{k}={v}" for k, v in params.items()),
     )
-    seconds = time.perf_counter() - started
-    scores = pd.read_csv(SCORES).set_index("scope")
-    return scores.loc["overall"], seconds
+    scores = pd.read_csv(workspace / "data" / "08_reporting" / "loso_scores.csv")
+    overall = scores.set_index("scope").loc["overall"]
+    return {"seconds": round(seconds, 1),
+            **{k: None if pd.isna(overall[k]) else round(float(overall[k]), 4)
+               for k in SCORE_COLUMNS}}
+
+
+def load_records() -> list[dict[str, Any]]:
+    return json.loads(RECORDS.read_text())["records"] if RECORDS.is_file() else []
+
+
+def save_records(records: list[dict[str, Any]]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    RECORDS.write_text(json.dumps({"records": records}, indent=2))
+
+
+def measure(records: list[dict[str, Any]], workspace: Path, point: str, arm: str,
+            seed: int) -> None:
+    """Run one (point, arm, seed) unless the records already hold it; append and save."""
+    if any((r["point"], r["arm"], r["seed"]) == (point, arm, seed) for r in records):
+        return
+    row = {"point": point, "arm": arm, "seed": seed, **run_arm(workspace, arm, seed)}
+    records.append(row)
+    save_records(records)
+    print(f"{point} {arm} seed {seed}: UF1 {row['uf1']:.3f} UAR {row['uar']:.3f} "  # noqa: T201
+          f"({row['seconds']:.0f} s)", flush=True)
+
+
+def ablation_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Mean and standard deviation over seeds of each arm on the default corpus."""
+    frame = pd.DataFrame([r for r in records if r["point"] == "default"])
+    table = frame.groupby("arm")[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
+    table["seeds"] = frame.groupby("arm")["seed"].nunique()
+    return table.reindex([a for a in ARMS if a in table.index])
+
+
+def sweep_table(records: list[dict[str, Any]], seed: int) -> pd.DataFrame:
+    """UF1 and UAR of MOL and the baseline at each sweep point (and the default corpus)."""
+    points = {"default": (1.0, DEFAULT_JITTER, None), **SWEEP}
+    rows = [
+        {"point": r["point"], "amplitude_scale": points[r["point"]][0],
+         "head_jitter_px": points[r["point"]][1], "arm": r["arm"], "uf1": r["uf1"],
+         "uar": r["uar"]}
+        for r in records
+        if r["point"] in points and r["arm"] in SWEEP_ARMS and r["seed"] == seed
+        and points[r["point"]][2] is None
+    ]
+    return pd.DataFrame(rows)
+
+
+def plot_sweep(table: pd.DataFrame) -> None:
+    """UF1 against amplitude (default jitter) and against head jitter (default amplitude)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9.0, 3.6), layout="constrained")
+    amplitude_axes, jitter_axes = figure.subplots(1, 2, sharey=True)
+    labels = {"full": "MOL (small, all tasks)", "flow_baseline": "flow baseline (STSTNet)"}
+    for arm, style in (("full", "o-"), ("flow_baseline", "s--")):
+        part = table[table["arm"] == arm]
+        by_amplitude = part[part["head_jitter_px"] == DEFAULT_JITTER].sort_values("amplitude_scale")
+        peak = [DEFAULT_AMPLITUDE[1] * s for s in by_amplitude["amplitude_scale"]]
+        amplitude_axes.plot(peak, by_amplitude["uf1"], style, label=labels[arm])
+        by_jitter = part[part["amplitude_scale"] == 1.0].sort_values("head_jitter_px")
+        jitter_axes.plot(by_jitter["head_jitter_px"], by_jitter["uf1"], style, label=labels[arm])
+    amplitude_axes.set_xscale("log", base=2)
+    amplitude_axes.set_xlabel("largest apex displacement in the frame (px, log scale)")
+    amplitude_axes.set_ylabel("LOSO UF1 (8 subjects, 72 clips)")
+    amplitude_axes.set_title(f"motion amplitude (head jitter {DEFAULT_JITTER} px)")
+    jitter_axes.set_xlabel("peak rigid head jitter (px)")
+    jitter_axes.set_title(f"head jitter (amplitude {DEFAULT_AMPLITUDE[1]} px peak)")
+    for axes in (amplitude_axes, jitter_axes):
+        axes.axhline(1 / 3, color="grey", linewidth=0.8, linestyle=":")
+        axes.set_ylim(0.0, 1.02)
+        axes.grid(alpha=0.3)
+    amplitude_axes.legend(loc="lower right", fontsize="small")
+    figure.savefig(FIGURE, dpi=120)
+
+
+def log_to_mlflow(ablation: pd.DataFrame, sweep: pd.DataFrame | None) -> None:
+    """The tables (and the sweep figure) as artifacts of one run in the project's store."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{ROOT / 'mlflow.db'}")
+    mlflow.set_experiment("micro_expression_benchmarks")
+    with mlflow.start_run(run_name="ablation"):
+        mlflow.log_text(ablation.to_csv(), "ablation.csv")
+        mlflow.log_artifact(str(RECORDS))
+        if sweep is not None:
+            mlflow.log_text(sweep.to_csv(index=False), "difficulty_sweep.csv")
+            mlflow.log_artifact(str(FIGURE))
+        for arm, row in ablation.iterrows():
+            mlflow.log_metric(f"{arm}.uf1_mean", float(row[("uf1", "mean")]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    parser.add_argument("--params", default="", help="extra kedro --params for every arm")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
+    parser.add_argument("--sweep", action="store_true", help="also run the difficulty sweep")
+    parser.add_argument("--fresh", action="store_true",
+                        help="forget earlier records and workspaces instead of resuming")
     args = parser.parse_args()
+    if args.fresh:
+        shutil.rmtree(WORKSPACES, ignore_errors=True)
+        RECORDS.unlink(missing_ok=True)
+    records = load_records()
 
-    rows = []
-    for arm in args.arms:
-        scores, seconds = run_arm(ARMS[arm], args.params)
-        row = {"arm": arm, "tasks": LABELS[arm], "seconds": round(seconds, 1)}
-        row.update({k: round(float(scores[k]), 4) for k in SCORE_COLUMNS})
-        rows.append(row)
-        print(f"{arm}: {row}", flush=True)
+    workspace = make_workspace("default")
+    prepare_corpus(workspace)
+    for seed in args.seeds:
+        for arm in args.arms:
+            measure(records, workspace, "default", arm, seed)
 
-    table = pd.DataFrame(rows)
-    print("\n| tasks | accuracy | UF1 | UAR | WF1 | flow EPE (px) | landmark NME | seconds |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        cells = " | ".join("-" if pd.isna(r[k]) else f"{r[k]:.3f}" for k in SCORE_COLUMNS)
-        print(f"| {r['tasks']} | {cells} | {r['seconds']:.0f} |")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"extra_params": args.params, "arms": table.to_dict("records")},
-                                  indent=2))
-    print(f"wrote {RESULTS}")
+    sweep = None
+    if args.sweep:
+        for point, (scale, jitter, corpus_seed) in SWEEP.items():
+            synthetic = {"amplitude_px": [DEFAULT_AMPLITUDE[0] * scale,
+                                          DEFAULT_AMPLITUDE[1] * scale],
+                         "nuisance": {"head_jitter_px": jitter}}
+            if corpus_seed is not None:
+                synthetic["seed"] = corpus_seed
+            point_workspace = make_workspace(point, synthetic)
+            prepare_corpus(point_workspace)
+            for arm in SWEEP_ARMS:
+                measure(records, point_workspace, point, arm, args.seeds[0])
+        sweep = sweep_table(records, args.seeds[0])
+        plot_sweep(sweep)
+
+    table = ablation_table(records)
+    print("\n| arm | seeds | UF1 | UAR | accuracy | flow EPE (px) | landmark NME | s per run |")  # noqa: T201
+    print("|---|---|---|---|---|---|---|---|")  # noqa: T201
+    for arm, row in table.iterrows():
+        def cell(name: str) -> str:
+            mean, std = row[(name, "mean")], row[(name, "std")]
+            if pd.isna(mean):
+                return "-"
+            return f"{mean:.3f}" if pd.isna(std) else f"{mean:.3f} ± {std:.3f}"
+        print(f"| {ARMS[arm][0]} | {int(row['seeds'].iloc[0])} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
+              f"{cell('accuracy')} | {cell('flow_epe')} | {cell('landmark_nme')} | "
+              f"{row[('seconds', 'mean')]:.0f} |")
+    if sweep is not None:
+        print("\n| point | model | UF1 | UAR |\n|---|---|---|---|")  # noqa: T201
+        for row in sweep.itertuples():
+            print(f"| {row.point} | {row.arm} | {row.uf1:.3f} | {row.uar:.3f} |")  # noqa: T201
+        seeds = [r for r in records if r["point"] == "corpus_seed_7"]
+        for r in seeds:
+            print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {r['uar']:.3f}")  # noqa: T201
+        print(f"wrote {FIGURE}")  # noqa: T201
+    log_to_mlflow(table, sweep)
+    print(f"wrote {RECORDS}")  # noqa: T201
 
 
 if __name__ == "__main__":
