@@ -79,7 +79,10 @@ def test_every_run_records_code_data_digest_counts_and_tables(tmp_path):
     assert by_name["clip_index"].source and str(root) in by_name["clip_index"].source
 
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ingestion")}
-    assert artifacts == {"ingestion/clip_index.parquet", "ingestion/rejected_clips.parquet"}
+    assert artifacts == {
+        f"ingestion/{name}.{kind}" for name in ("clip_index", "rejected_clips")
+        for kind in ("parquet", "csv")
+    }
 
 
 def test_outside_git_the_commit_is_unknown(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,16 +35,20 @@ TRACKED_TABLES = {
         key="clip_id",
         content_columns=(
             "dataset", "subject", "content_hash", "n_frames", "onset", "apex", "offset",
-            "emotion", "label", "label_id",
+            "emotion", "label", "label_id", "frame_width", "frame_height",
         ),
         counted_by="label",
     ),
     "preprocessed_index": TrackedTable(
         key="clip_id", content_columns=("content_key", "n_samples", "label_id"), counted_by="label"
     ),
-    "rejected_clips": TrackedTable(key="clip_id", content_columns=("source", "reason")),
+    "rejected_clips": TrackedTable(key="clip_id", content_columns=("source", "reason", "kind")),
     "preprocessing_rejections": TrackedTable(key="clip_id", content_columns=("stage", "reason")),
 }
+
+
+ARTIFACT_TABLES = {"clip_index": "ingestion", "rejected_clips": "ingestion"}
+"""Tables logged, when a run saves them, as artifacts under these folders (Parquet and CSV)."""
 
 
 class LineageHooks:
@@ -70,6 +75,8 @@ class LineageHooks:
     @hook_impl(trylast=True)
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
         self._record(dataset_name, data)
+        if dataset_name in ARTIFACT_TABLES and mlflow.active_run() is not None:
+            _log_table(data, dataset_name, ARTIFACT_TABLES[dataset_name])
 
     @hook_impl(trylast=True)
     def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
@@ -104,6 +111,16 @@ class LineageHooks:
         logger.info("%s: %d rows, digest %s", name, len(data), digest[:12])
 
 
+def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:
+    """``table`` as ``<folder>/<name>.parquet`` and ``.csv`` artifacts of the active run."""
+    with tempfile.TemporaryDirectory() as scratch:
+        parquet, csv = Path(scratch) / f"{name}.parquet", Path(scratch) / f"{name}.csv"
+        table.to_parquet(parquet, index=False)
+        table.to_csv(csv, index=False)
+        mlflow.log_artifact(str(parquet), artifact_path=folder)
+        mlflow.log_artifact(str(csv), artifact_path=folder)
+
+
 def _dataset_params(catalog: Any) -> dict[str, Any]:
     if "params:dataset" not in catalog:
         return {}
@@ -129,5 +146,5 @@ def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _scalar_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The table without list-valued columns, which mlflow's schema inference rejects."""
-    listy = [c for c in table.columns if table[c].map(lambda v: isinstance(v, (list, tuple))).any()]
+    listy = [c for c in table.columns if any(isinstance(v, (list, tuple)) for v in table[c])]
     return table.drop(columns=listy)

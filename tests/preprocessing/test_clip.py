@@ -106,6 +106,18 @@ def test_corrupt_jpeg_is_rejected_at_decode(tmp_path):
     assert caught.value.stage == "decode"
 
 
+def test_frames_of_different_sizes_are_rejected_at_decode(tmp_path):
+    """A clip whose later frames are smaller: without the check they would be warped as if
+    they showed the same face, landmarks landing on the background."""
+    paths = write_moving_face_clip(tmp_path / "EP09", n_frames=8)
+    small = cv2.resize(cv2.imread(paths[5]), (400, 300))
+    cv2.imwrite(paths[5], small)
+    with pytest.raises(ClipRejected, match=r"frames differ in size: .*img46.jpg is 640x480, "
+                                           r".*img51.jpg is 400x300") as caught:
+        preprocess_clip(paths, config())
+    assert caught.value.stage == "decode" and caught.value.cacheable
+
+
 def test_missing_frame_is_a_rejection_that_is_not_cached(tmp_path):
     paths = write_moving_face_clip(tmp_path / "EP07", n_frames=8)
     paths[2] = str(tmp_path / "EP07" / "gone.jpg")

@@ -1,7 +1,12 @@
 import hashlib
 import re
 
-from micro_expression.readers.images import inspect_frame, inspect_frames, numbered_frames
+from micro_expression.readers.images import (
+    inspect_frame,
+    inspect_frames,
+    numbered_frames,
+    stable_message,
+)
 from tests.readers.fixtures import noise_image, truncate_file, write_garbage, write_jpeg
 
 PATTERN = re.compile(r"img(\d+)\.jpg")
@@ -45,10 +50,46 @@ def test_inspect_frame_records_a_truncated_jpeg(tmp_path):
     assert frame.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_inspect_frame_records_a_file_that_is_not_an_image(tmp_path):
+def test_inspect_frame_records_a_file_that_is_not_an_image_the_same_way_every_time(tmp_path):
     frame = inspect_frame(write_garbage(tmp_path / "img4.jpg"), 4)
 
-    assert frame.error is not None and "cannot identify image" in frame.error
+    assert frame.error == "not an image PIL can identify"
+    assert inspect_frame(tmp_path / "img4.jpg", 4).error == frame.error
+
+
+def test_stable_message_drops_memory_addresses():
+    error = OSError("cannot identify image file <_io.BytesIO object at 0x7f3a2c1d9e40>")
+    assert stable_message(error) == "OSError: cannot identify image file the file"
+
+
+def test_inspect_frame_records_a_broken_link(tmp_path):
+    link = tmp_path / "img7.jpg"
+    link.symlink_to(tmp_path / "gone.jpg")
+
+    frame = inspect_frame(link, 7)
+
+    target = tmp_path / "gone.jpg"
+    assert frame.error == f"broken symbolic link to {target} (the target does not exist)"
+
+
+def test_inspect_frame_records_the_pixel_size(tmp_path):
+    path = write_jpeg(tmp_path / "img8.jpg", noise_image("c", 8, size=48))
+
+    frame = inspect_frame(path, 8)
+
+    assert (frame.width, frame.height) == (48, 48) and frame.error is None
+
+
+def test_numbered_frames_keeps_two_names_for_one_number_and_broken_links(tmp_path):
+    for name in ("img11.jpg", "img011.jpg", "img12.jpg"):
+        write_jpeg(tmp_path / name, noise_image("c", 1))
+    (tmp_path / "img13.jpg").symlink_to(tmp_path / "missing.jpg")
+
+    found = numbered_frames(tmp_path, re.compile(r"img(\d+)\.jpe?g"))
+
+    assert [(n, p.name) for n, p in found] == [
+        (11, "img011.jpg"), (11, "img11.jpg"), (12, "img12.jpg"), (13, "img13.jpg")
+    ]
 
 
 def test_inspect_frame_records_an_empty_file(tmp_path):

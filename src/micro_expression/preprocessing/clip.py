@@ -129,6 +129,14 @@ def preprocess_clip(
         if index not in images:
             with stopwatch("decode"):
                 images[index] = read_gray(frame_paths[index])
+            first = next(iter(images))
+            if images[index].shape != images[first].shape:
+                (h1, w1), (h2, w2) = images[first].shape[:2], images[index].shape[:2]
+                raise ClipRejected(
+                    "decode",
+                    f"frames differ in size: {frame_paths[first]} is {w1}x{h1}, "
+                    f"{frame_paths[index]} is {w2}x{h2}",
+                )
         return images[index]
 
     numbers = frame_numbers(frame_paths)

@@ -46,7 +46,7 @@ def read_coded_clips(
         folder = frames_root / subject / filename
         found = folder.is_dir()
         files = numbered_frames(folder, layout.frame_pattern) if found else []
-        listed.append((row, subject, filename, folder if found else None, files))
+        listed.append((row, subject, filename, folder, found, files))
     inspected = inspect_frames((f for *_, files in listed for f in files), desc=dataset)
     return [
         SourceClip(
@@ -54,13 +54,29 @@ def read_coded_clips(
             subject=f"{dataset}/{subject}",
             clip_id=f"{dataset}/{subject}/{filename}",
             source=f"{sheet} row {row.number}",
-            folder=None if folder is None else str(folder),
+            folder=str(folder) if found else None,
             onset=frame_number(row.cells[layout.onset]),
             apex=frame_number(row.cells[layout.apex]),
             offset=frame_number(row.cells[layout.offset]),
             emotion=text(row.cells[layout.emotion]),
             fps=layout.fps,
             frames=tuple(inspected[path] for _, path in files),
+            expected_folder=str(folder),
+            folder_hint="" if found else missing_folder_hint(folder),
+            apex_cell=text(row.cells[layout.apex]),
         )
-        for row, subject, filename, folder, files in listed
+        for row, subject, filename, folder, found, files in listed
     ]
+
+
+def missing_folder_hint(folder: Path, shown: int = 8) -> str:
+    """What is on disk where ``folder`` (``<frames root>/<subject>/<clip>``) was expected:
+    the subject folders present when the subject's is missing, else that subject's clips."""
+    parent = folder.parent if folder.parent.is_dir() else folder.parent.parent
+    level = "clip folders in" if parent == folder.parent else "subject folders in"
+    names = sorted(p.name for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
+    if not names:
+        return f"{parent} holds no folders"
+    listing = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown
+                                         else "")
+    return f"{level} {parent}: {listing}"

@@ -33,6 +33,18 @@ _FIVE_CLASS = {
     "samm": ("happiness", "surprise", "anger", "contempt", "other"),
 }
 DATASETS = ("synthetic", "casme2", "samm", "smic", "composite")
+EMOTIONS = {
+    "casme2": ("happiness", "surprise", "disgust", "repression", "others", "fear", "sadness"),
+    "samm": ("anger", "contempt", "disgust", "fear", "sadness", "happiness", "surprise", "other"),
+    "smic": ("negative", "positive", "surprise"),
+}
+"""Every emotion each dataset codes (lower case): an emotion outside these is a data fault
+(a typo, a blank cell), while one a class scheme leaves out is a normal exclusion."""
+
+
+def dataset_emotions(dataset: str) -> tuple[str, ...]:
+    """The emotions ``dataset`` codes, as its reader writes them (lower case)."""
+    return EMOTIONS[CODED_AS.get(dataset, dataset)]
 
 
 @dataclass(frozen=True)

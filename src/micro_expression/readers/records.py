@@ -7,21 +7,26 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class FrameFile:
-    """One image file of a clip folder; ``error`` says why it cannot be used, if it cannot."""
+    """One image file of a clip folder; ``error`` says why it cannot be used, if it cannot;
+    ``width`` and ``height`` are its pixel size when it decodes (0 when it does not)."""
 
     path: str
     number: int
     sha256: str
     error: str | None = None
+    width: int = 0
+    height: int = 0
 
 
 @dataclass(frozen=True)
 class SourceClip:
     """One clip as its source describes it (a coding-sheet row, or for SMIC a clip folder).
 
-    ``folder`` is None when the sheet row has no folder on disk; ``onset`` / ``apex`` /
-    ``offset`` are None where the sheet cell is not a frame number. ``frames`` holds every
-    frame file found in the folder, in numeric order.
+    ``folder`` is None when the sheet row has no folder on disk; then ``expected_folder``
+    says where it was looked for and ``folder_hint`` what was there instead. ``onset`` /
+    ``apex`` / ``offset`` are None where the sheet cell is not a frame number; ``apex_cell``
+    keeps the apex cell's text, so a rejected value can be reported. ``frames`` holds every
+    frame file found in the folder, in numeric order (two files may claim one number).
     """
 
     dataset: str
@@ -35,6 +40,9 @@ class SourceClip:
     emotion: str
     fps: float
     frames: tuple[FrameFile, ...] = ()
+    expected_folder: str = ""
+    folder_hint: str = ""
+    apex_cell: str = ""
 
 
 @dataclass(frozen=True)

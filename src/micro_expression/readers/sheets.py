@@ -56,33 +56,44 @@ def find_sheet(folders: list[Path], preferred: str, pattern: str) -> Path:
 
 
 def read_sheet(path: Path, columns: list[str]) -> list[SheetRow]:
-    """Rows of the first worksheet below the header row that names ``columns[0]`` and
-    ``columns[1]``; all of ``columns`` must be present. Blank rows are skipped."""
+    """Rows below the header row that names ``columns[0]`` and ``columns[1]``, on the first
+    worksheet that has such a row (a sheet saved with a cover page still reads); all of
+    ``columns`` must be present. Blank rows are skipped."""
     try:
-        table = pd.read_excel(path, sheet_name=0, header=None, dtype=object)
+        workbook = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
     except Exception as exc:  # openpyxl/zipfile raise many types for a damaged file
         raise ValueError(f"Cannot read coding sheet {path}: {type(exc).__name__}: {exc}") from exc
     key_columns = {_normalise(c) for c in columns[:2]}
-    header_index = next(
-        (
-            i
-            for i in range(min(HEADER_SEARCH_ROWS, len(table)))
-            if key_columns <= {_normalise(v) for v in table.iloc[i] if not _is_blank(v)}
-        ),
-        None,
-    )
-    if header_index is None:
-        raise ValueError(
-            f"Header row not found in {path}: no row among the first {HEADER_SEARCH_ROWS} "
-            f"holds the columns {columns[:2]}"
+    for position, (worksheet, table) in enumerate(workbook.items()):
+        header_index = next(
+            (
+                i
+                for i in range(min(HEADER_SEARCH_ROWS, len(table)))
+                if key_columns <= {_normalise(v) for v in table.iloc[i] if not _is_blank(v)}
+            ),
+            None,
         )
+        if header_index is not None:
+            if position:
+                logger.info("%s: coding table found on worksheet %r", path, worksheet)
+            return _rows(path, worksheet, table, header_index, columns)
+    raise ValueError(
+        f"Header row not found in {path}: no row among the first {HEADER_SEARCH_ROWS} of any "
+        f"worksheet ({', '.join(repr(w) for w in workbook)}) holds the columns {columns[:2]}"
+    )
+
+
+def _rows(
+    path: Path, worksheet: str, table: pd.DataFrame, header_index: int, columns: list[str]
+) -> list[SheetRow]:
     header = [None if _is_blank(v) else str(v).strip() for v in table.iloc[header_index]]
     position = {_normalise(h): i for i, h in reversed(list(enumerate(header))) if h}
     missing = [c for c in columns if _normalise(c) not in position]
     if missing:
         raise ValueError(
-            f"Expected columns missing in {path} (header on row {header_index + 1}): "
-            f"missing {missing}; expected {columns}; found {[h for h in header if h]}"
+            f"Expected columns missing in {path} (worksheet {worksheet!r}, header on row "
+            f"{header_index + 1}): missing {missing}; expected {columns}; "
+            f"found {[h for h in header if h]}"
         )
     rows = []
     for i in range(header_index + 1, len(table)):

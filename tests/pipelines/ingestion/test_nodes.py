@@ -7,6 +7,7 @@ from micro_expression.pipelines.ingestion.nodes import (
     CLIP_INDEX_COLUMNS,
     REJECTED_COLUMNS,
     build_clip_index,
+    check_clip_index,
 )
 from micro_expression.readers import read_source
 from tests.readers.fixtures import (
@@ -125,8 +126,11 @@ def test_every_bad_clip_is_rejected_with_its_reason(tmp_path):
     assert list(index.clip_id) == ["casme2/sub01/EP02_01f"]
     assert list(rejected.columns) == REJECTED_COLUMNS
     assert len(rejected) == len(clips) - 1
-    assert "no clip folder" in _reason(rejected, "casme2/sub01/EP03_02")
-    assert "frames missing between onset 5 and offset 8: 7" in _reason(
+    expected = _frames_folder(tmp_path, SURPRISED)
+    assert f"no clip folder on disk: looked for {expected}" in _reason(
+        rejected, "casme2/sub01/EP03_02"
+    )
+    assert "1 of 4 frames missing between onset 5 and offset 8: 7" in _reason(
         rejected, "casme2/sub02/EP01_11f"
     )
     assert f"unreadable image {truncated}" in _reason(rejected, "casme2/sub02/EP19_05f")
@@ -149,14 +153,15 @@ def test_gap_reason_names_ranges_of_missing_frames(tmp_path):
     )
 
 
-def test_strict_mode_raises_listing_the_data_faults(tmp_path):
+def test_strict_mode_stops_after_the_tables_listing_the_data_faults(tmp_path):
     write_casme2(tmp_path, [HAPPY, {**SURPRISED, "folder": False}, OTHERS])
-    raw = read_source("casme2", tmp_path)
+    index, rejected = _index(tmp_path, strict=True)  # the tables are still produced
 
     with pytest.raises(ValueError) as error:
-        build_clip_index(raw, _params(strict=True))
+        check_clip_index(index, rejected, _params(strict=True))
 
     message = str(error.value)
+    assert "rejected_clips" in message
     assert "casme2/sub01/EP03_02" in message and "no clip folder" in message
     # 'others' is excluded by the 3-class scheme, not a fault in the data
     assert "EP07_01" not in message
@@ -166,16 +171,37 @@ def test_strict_mode_passes_with_only_scheme_exclusions(tmp_path):
     write_casme2(tmp_path, [HAPPY, OTHERS])
 
     index, rejected = _index(tmp_path, strict=True)
+    summary = check_clip_index(index, rejected, _params(strict=True))
 
     assert list(index.clip_id) == ["casme2/sub01/EP02_01f"]
     assert list(rejected.clip_id) == ["casme2/sub03/EP07_01"]
+    assert list(rejected.kind) == ["scheme exclusion"]
+    assert summary == {
+        "ingestion_id": index.attrs["ingestion_id"], "clips": 1, "subjects": 1,
+        "labels": {"positive": 1}, "rejected": {"scheme exclusion": 1}, "apex_ignored": 0,
+    }
 
 
-def test_an_empty_index_raises_naming_the_root(tmp_path):
+def test_an_empty_index_stops_the_check_pointing_at_the_rejections(tmp_path):
     write_casme2(tmp_path, [OTHERS])
+    index, rejected = _index(tmp_path)
 
-    with pytest.raises(ValueError, match=rf"No usable clip in dataset 'casme2' at .*{tmp_path}"):
-        _index(tmp_path)
+    assert index.empty and len(rejected) == 1
+    with pytest.raises(ValueError, match=r"No usable clip: all 1 clips were rejected, e\.g\. "
+                                         r"casme2/sub03/EP07_01: emotion 'others'.*rejected_clips"):
+        check_clip_index(index, rejected, _params())
+
+
+def test_both_tables_carry_one_ingestion_id_that_follows_their_content(tmp_path):
+    write_casme2(tmp_path)
+    index, rejected = _index(tmp_path)
+    again, _ = _index(tmp_path)
+
+    assert index.attrs["ingestion_id"] == rejected.attrs["ingestion_id"]
+    assert again.attrs["ingestion_id"] == index.attrs["ingestion_id"]
+    write_jpeg(_frames_folder(tmp_path, HAPPY) / "img11.jpg", noise_image("changed", 11))
+    changed, _ = _index(tmp_path)
+    assert changed.attrs["ingestion_id"] != index.attrs["ingestion_id"]
 
 
 def test_parameters_naming_another_dataset_are_refused(tmp_path):

@@ -21,6 +21,8 @@ from tests.preprocessing.clips import (
     write_moving_face_clip,
 )
 
+CHECKED = {"ingestion_id": None}  # the summary of a hand-made clip index (no ingestion id)
+
 
 @pytest.fixture
 def clips(tmp_path):
@@ -33,7 +35,7 @@ def clips(tmp_path):
 
 
 def run(clips, cache, **changes):
-    return preprocess_clips(clip_index(clips), cache, {**FAST_PARAMS, **changes})
+    return preprocess_clips(clip_index(clips), CHECKED, cache, {**FAST_PARAMS, **changes})
 
 
 def mtimes(cache):
@@ -130,7 +132,7 @@ def test_nothing_left_is_a_clear_error(tmp_path):
 def test_clip_index_without_needed_columns_is_refused(clips, tmp_path):
     index = clip_index(clips).drop(columns=["content_hash"])
     with pytest.raises(ValueError, match="content_hash"):
-        preprocess_clips(index, ClipCache(tmp_path), FAST_PARAMS)
+        preprocess_clips(index, CHECKED, ClipCache(tmp_path), FAST_PARAMS)
 
 
 def test_summary_metrics_and_digest():
@@ -154,3 +156,12 @@ def test_qa_figures_without_ground_truth(clips, tmp_path):
     assert sorted(figures) == ["casme2_sub01_EP01.png", "casme2_sub02_EP02.png"]
     texts = [t.get_text() for axis in figures["casme2_sub01_EP01.png"].axes for t in axis.texts]
     assert "no ground truth" in texts
+
+
+def test_a_clip_index_that_failed_the_check_is_refused(clips, tmp_path):
+    index = clip_index(clips)
+    index.attrs["ingestion_id"] = "new"
+    with pytest.raises(ValueError, match=r"the clip index \(ingestion new\) has not passed "
+                                         r"ingestion's check \(the last summary is of ingestion "
+                                         r"old\)"):
+        preprocess_clips(index, {"ingestion_id": "old"}, ClipCache(tmp_path), FAST_PARAMS)

@@ -18,7 +18,7 @@ PARAMS = {"crop_size": 96, "workers": 1, "qa_clips": 2}
 def test_pipeline_wiring():
     nodes = {node.name: node for node in create_pipeline().nodes}
     assert nodes["preprocess_clips"].inputs == [
-        "clip_index", "preprocessed_clips", "params:preprocessing"
+        "clip_index", "ingestion_summary", "preprocessed_clips", "params:preprocessing"
     ]
     assert nodes["preprocess_clips"].outputs == [
         "preprocessed_index", "preprocessing_rejections", "preprocessing_quality"
@@ -37,6 +37,7 @@ def test_runs_on_the_generated_corpus_and_measures_quality(corpus_clips, tmp_pat
     catalog = DataCatalog(
         {
             "clip_index": MemoryDataset(clip_index(corpus_clips)),
+            "ingestion_summary": MemoryDataset({"ingestion_id": None}),
             "preprocessed_clips": ClipCacheDataset(path=str(tmp_path / "preprocessed")),
             "params:preprocessing": MemoryDataset(PARAMS),
             "params:preprocessing.qa_clips": MemoryDataset(PARAMS["qa_clips"]),

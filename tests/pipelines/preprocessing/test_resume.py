@@ -25,7 +25,10 @@ from tests.preprocessing.clips import FAST_PARAMS, clip_index
 
 if __name__ == "__main__":
     clips = json.loads(open(sys.argv[1]).read())
-    preprocess_clips(clip_index(clips), ClipCache(sys.argv[2]), {**FAST_PARAMS, "workers": 2})
+    preprocess_clips(
+        clip_index(clips), {"ingestion_id": None}, ClipCache(sys.argv[2]),
+        {**FAST_PARAMS, "workers": 2},
+    )
 """
 
 
@@ -67,7 +70,9 @@ def test_killed_run_resumes_without_corrupt_files(tmp_path):
         with np.load(path) as stored:
             assert stored["flows"].shape == (1, 7, 64, 64, 2)
 
-    index, _, _ = preprocess_clips(clip_index(clips), ClipCache(folder), FAST_PARAMS)
+    index, _, _ = preprocess_clips(
+        clip_index(clips), {"ingestion_id": None}, ClipCache(folder), FAST_PARAMS
+    )
     cached = set(index.loc[index["status"] == "cached", "content_key"])
     assert cached == survivors
     assert (index["status"] == "computed").sum() == N_CLIPS - len(survivors)

@@ -29,10 +29,25 @@ logger = logging.getLogger(__name__)
 
 
 def preprocess_clips(
-    clip_index: pd.DataFrame, clip_cache: ClipCache, params: dict[str, Any]
+    clip_index: pd.DataFrame,
+    ingestion_summary: dict[str, Any],
+    clip_cache: ClipCache,
+    params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Preprocess every clip, reusing cached results: (index of stored clips, rejections,
-    per-clip quality against ground truth where the corpus has some)."""
+    per-clip quality against ground truth where the corpus has some).
+
+    ``ingestion_summary`` is ingestion's go-ahead: it must be the summary of this clip index
+    (the same ingestion id), or the index never passed the check.
+    """
+    checked = ingestion_summary.get("ingestion_id")
+    current = clip_index.attrs.get("ingestion_id")
+    if checked != current:
+        raise ValueError(
+            f"the clip index (ingestion {current}) has not passed ingestion's check (the last "
+            f"summary is of ingestion {checked}): rerun `kedro run --pipelines ingestion` and "
+            "read why it stops"
+        )
     config = PreprocessingConfig.from_params(params)
     outcomes = run_clips(clip_tasks(clip_index, config), clip_cache, config)
     seconds = stage_seconds(outcomes)

@@ -15,7 +15,9 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 preprocess_clips,
-                inputs=["clip_index", "preprocessed_clips", "params:preprocessing"],
+                inputs=[
+                    "clip_index", "ingestion_summary", "preprocessed_clips", "params:preprocessing"
+                ],
                 outputs=["preprocessed_index", "preprocessing_rejections", "preprocessing_quality"],
                 name="preprocess_clips",
             ),
