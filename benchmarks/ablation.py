@@ -221,21 +221,24 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also run the difficulty sweep")
     parser.add_argument("--fresh", action="store_true",
                         help="forget earlier records and workspaces instead of resuming")
+    parser.add_argument("--report", action="store_true",
+                        help="measure nothing: tables, figure and MLflow run from the records")
     args = parser.parse_args()
     if args.fresh:
         shutil.rmtree(WORKSPACES, ignore_errors=True)
         RECORDS.unlink(missing_ok=True)
     records = load_records()
 
-    workspace = make_workspace("default")
-    prepare_corpus(workspace)
-    for seed in args.seeds:
-        for arm in args.arms:
-            measure(records, workspace, "default", arm, seed)
+    if not args.report:
+        workspace = make_workspace("default")
+        prepare_corpus(workspace)
+        for seed in args.seeds:
+            for arm in args.arms:
+                measure(records, workspace, "default", arm, seed)
 
     sweep = None
     if args.sweep:
-        for point, (scale, jitter, corpus_seed) in SWEEP.items():
+        for point, (scale, jitter, corpus_seed) in SWEEP.items() if not args.report else ():
             synthetic = {"amplitude_px": [DEFAULT_AMPLITUDE[0] * scale,
                                           DEFAULT_AMPLITUDE[1] * scale],
                          "nuisance": {"head_jitter_px": jitter}}
