@@ -83,10 +83,10 @@ def make_workspace(name: str, synthetic: dict[str, Any] | None = None) -> Path:
         shutil.copytree(ROOT / "conf" / "base", workspace / "conf" / "base")
         shutil.copy(ROOT / "conf" / "logging.yml", workspace / "conf" / "logging.yml")
         shutil.copy(ROOT / "pyproject.toml", workspace / "pyproject.toml")
-        (workspace / "src").mkdir(parents=True)  # kedro checks that the source folder exists
+        (workspace / "src").mkdir(parents=True, exist_ok=True)  # kedro checks it exists
         for layer in DATA_LAYERS:
             (workspace / "data" / layer).mkdir(parents=True, exist_ok=True)
-        (workspace / "logs").mkdir()
+        (workspace / "logs").mkdir(exist_ok=True)
     local = workspace / "conf" / "local"
     local.mkdir(exist_ok=True)
     if synthetic:
