@@ -3,7 +3,7 @@
 kedro-mlflow opens one (parent) run per ``kedro run``. :class:`FoldTrackingHooks` adds, after
 each fold's training node, a nested run with that fold's parameters, per-step losses and
 checkpoint, and after its prediction node the fold's scores; then the parent is active again.
-The ``final`` model is logged to the parent with ``mlflow.pytorch.log_model`` and registered.
+The ``final`` model is logged to the parent as a pyfunc with its preprocessing, and registered.
 Node hooks do not run under ParallelRunner, so folds are tracked with the sequential runner.
 """
 
@@ -27,6 +27,7 @@ from mlflow.entities import Metric
 from mlflow.models.model import ModelInfo
 
 from micro_expression.evaluation.predict import clip_scores
+from micro_expression.inference.package import log_packaged_model
 from micro_expression.pipelines.training.pipeline import (
     LOSS_HISTORY,
     MODEL,
@@ -34,9 +35,7 @@ from micro_expression.pipelines.training.pipeline import (
     PREDICTIONS,
     TRAIN_NODE,
 )
-from micro_expression.training.data import CROP_SIZE, FRAMES
 from micro_expression.training.folds import FINAL_FOLD
-from micro_expression.training.loop import load_model
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +45,6 @@ REGISTERED_MODELS = {
 }
 """Registry name of the final model of each ``training.model``."""
 MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
-
-
-class ClassProbabilities(torch.nn.Module):
-    """The served form of a model: its input -> (B, C) softmax. For MOL the input is the
-    frames (B, 8, 128, 128) in grey levels (it normalises them itself); for the flow baseline
-    the onset-to-apex flow (B, 2, 128, 128) in pixels.
-
-    MLflow's pytorch flavour wants one output tensor; the full model stays in ``.mol``.
-    """
-
-    def __init__(self, mol: torch.nn.Module) -> None:
-        super().__init__()
-        self.mol = mol
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.mol(frames).logits, dim=1)
 
 
 @contextmanager
@@ -130,25 +113,23 @@ def registered_model_name(checkpoint: dict[str, Any]) -> str:
     return REGISTERED_MODELS[checkpoint["model"]["architecture"]]
 
 
-def log_final_model(checkpoint: dict[str, Any]) -> ModelInfo:
-    """Log the final model to the active run with an input example; register it.
+def log_final_model(checkpoint: dict[str, Any], example_clip: str | None = None) -> ModelInfo:
+    """Log the final model to the active run as a pyfunc that includes its preprocessing
+    (:mod:`micro_expression.inference.package`) and register it; ``example_clip`` (a frame
+    folder) makes the input example."""
+    example = pd.DataFrame({"path": [example_clip]}) if example_clip else None
+    return log_packaged_model(checkpoint, registered_model_name(checkpoint), example)
 
-    MLflow saves it with ``torch.export`` (pt2: a traced graph, loadable without this package);
-    an example batch of 2 keeps the batch dimension dynamic (1 would fix it to 1).
-    """
-    model = ClassProbabilities(load_model(checkpoint))
-    if checkpoint["model"]["architecture"] == "flow_baseline":
-        example = np.zeros((2, 2, CROP_SIZE, CROP_SIZE), dtype=np.float32)
-    else:
-        example = np.zeros((2, FRAMES, CROP_SIZE, CROP_SIZE), dtype=np.float32)
-    return mlflow.pytorch.log_model(
-        model,
-        name="model",
-        input_example=example,
-        registered_model_name=registered_model_name(checkpoint),
-        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy"],
-        metadata={"classes": list(checkpoint["classes"]), "model": checkpoint["model"]},
-    )
+
+def example_clip_folder(clip_index: pd.DataFrame, project_path: Path) -> str | None:
+    """The frame folder of the first indexed clip, relative to the project when inside it."""
+    if clip_index.empty:
+        return None
+    folder = Path(clip_index.sort_values("clip_id")["frame_paths"].iloc[0][0]).parent
+    try:
+        return str(folder.relative_to(project_path))
+    except ValueError:
+        return str(folder)
 
 
 class FoldTrackingHooks:
@@ -156,10 +137,21 @@ class FoldTrackingHooks:
 
     def __init__(self) -> None:
         self._fold_runs: dict[str, str] = {}
+        self._catalog: Any = None
+        self._project_path = Path.cwd()
 
     @hook_impl
-    def before_pipeline_run(self) -> None:
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
         self._fold_runs.clear()
+        self._catalog = catalog
+        self._project_path = Path(run_params.get("project_path") or Path.cwd())
+
+    def _example_clip(self) -> str | None:
+        try:
+            return example_clip_folder(self._catalog.load("clip_index"), self._project_path)
+        except Exception as error:  # an example is a convenience: never fail the run for it
+            logger.warning("no input example for the registered model: %s", error)
+            return None
 
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
@@ -172,7 +164,7 @@ class FoldTrackingHooks:
                 fold, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"], inputs["params:training"]
             )
             if fold == FINAL_FOLD:
-                info = log_final_model(checkpoint)
+                info = log_final_model(checkpoint, self._example_clip())
                 logger.info("final model logged as %s, registered as %s", info.model_uri,
                             registered_model_name(checkpoint))
         elif task == PREDICT_NODE:

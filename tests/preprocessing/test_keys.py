@@ -61,6 +61,7 @@ def test_index_digest_ignores_order():
         ({"alignment": "per_video"}, "alignment"),
         ({"sampling": "random"}, "sampling"),
         ({"workers": 0}, "workers"),
+        ({"qa_clips": 0}, r"qa_clips must be >= 1"),
         ({"colour": True}, "colour"),
         ({"detection": {"upsampling": 1}}, "upsampling"),
     ],

@@ -28,7 +28,7 @@ CORPUS = {
     "frame_count": [12, 14],
     "image_size": [480, 640],
 }
-PREPROCESSING = {"workers": 2, "qa_clips": 0}
+PREPROCESSING = {"workers": 2, "qa_clips": 1}
 STEPS = 60
 """The bound: 60 steps of 6 clips, 30 passes over the 12 clips."""
 

@@ -38,6 +38,9 @@ class PreprocessingConfig:
             raise ValueError(f"face_margin must be >= 0, got {self.face_margin}")
         if self.stride is not None and self.stride < 1:
             raise ValueError(f"stride must be >= 1 or null, got {self.stride}")
+        if self.qa_clips < 1:
+            # kedro-mlflow's artifact dataset cannot save an empty set of figures.
+            raise ValueError(f"qa_clips must be >= 1 (QA images per run), got {self.qa_clips}")
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be >= 1 or null (all cores), got {self.workers}")
 
@@ -54,6 +57,24 @@ class PreprocessingConfig:
         if unknown:
             raise ValueError(f"unknown preprocessing parameters: {unknown}")
         return cls(**params)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], **execution: Any) -> PreprocessingConfig:
+        """The config whose :meth:`output_settings` are ``settings`` (as a model carries
+        them), with execution settings (``workers``, ``qa_clips``) from ``execution``."""
+        levels = list(settings["upsample_levels"])
+        return cls(
+            alignment=settings["alignment"],
+            sampling=settings["sampling"],
+            frames_per_sample=int(settings["frames_per_sample"]),
+            stride=settings.get("stride"),
+            crop_size=int(settings["crop_size"]),
+            face_margin=float(settings["face_margin"]),
+            upsample=int(levels[0]),
+            retry_upsample=int(levels[1]) if len(levels) > 1 else None,
+            tvl1=dict(settings["tvl1"]),
+            **execution,
+        )
 
     @property
     def upsample_levels(self) -> tuple[int, ...]:

@@ -4,12 +4,13 @@ import pandas as pd
 import pytest
 
 from micro_expression.pipelines.preprocessing.nodes import (
-    digest_preprocessed_index,
+    describe_preprocessing,
     preprocess_clips,
     render_qa_figures,
     summarise_quality,
 )
 from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.keys import index_digest
 from tests.preprocessing.clips import (
     CANVAS,
@@ -145,8 +146,17 @@ def test_summary_metrics_and_digest():
     assert metrics["landmark_nme.median"]["value"] == pytest.approx(0.03)
     assert metrics["clips_with_truth"]["value"] == 2
     assert summarise_quality(quality.iloc[:0]) == {}
-    digest = digest_preprocessed_index(pd.DataFrame({"content_key": ["k2", "k1"]}))
-    assert digest == {"preprocessed_keys_digest": index_digest(["k1", "k2"]), "n_clips": 2}
+    manifest = describe_preprocessing(
+        pd.DataFrame({"clip_id": ["b", "a"], "content_key": ["k2", "k1"]}),
+        pd.DataFrame({"clip_id": ["a", "b", "c"], "n_frames": [30, 41, 99]}),
+        FAST_PARAMS,
+    )
+    assert manifest["preprocessed_keys_digest"] == index_digest(["k1", "k2"])
+    assert manifest["n_clips"] == 2
+    assert manifest["clip_frames"] == {"min": 30, "median": 35.5, "max": 41}
+    settings = manifest["settings"]
+    assert settings == PreprocessingConfig.from_params(FAST_PARAMS).output_settings()
+    assert PreprocessingConfig.from_settings(settings).output_settings() == settings
 
 
 def test_qa_figures_without_ground_truth(clips, tmp_path):

@@ -25,7 +25,7 @@ def test_pipeline_wiring():
     ]
     assert nodes["summarise_preprocessing_quality"].outputs == ["preprocessing_metrics"]
     assert nodes["render_preprocessing_qa_figures"].outputs == ["preprocessing_qa_figures"]
-    assert nodes["digest_preprocessed_index"].outputs == ["preprocessed_keys_digest"]
+    assert nodes["describe_preprocessing"].outputs == ["preprocessing_manifest"]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,9 @@ def test_runs_on_the_generated_corpus_and_measures_quality(corpus_clips, tmp_pat
     assert metrics["clips_with_truth"]["value"] == len(corpus_clips)
     assert 0 < metrics["flow_epe.mean"]["value"] < 1.0
     assert len(list((tmp_path / "qa").glob("*.png"))) == 2
-    digest = outputs["preprocessed_keys_digest"].load()
-    assert digest["preprocessed_keys_digest"] == index_digest(index["content_key"])
+    manifest = outputs["preprocessing_manifest"].load()
+    assert manifest["preprocessed_keys_digest"] == index_digest(index["content_key"])
+    assert manifest["settings"]["crop_size"] == PARAMS["crop_size"]
     assert outputs["preprocessing_rejections"].load().empty
 
 
@@ -78,7 +79,7 @@ def test_kedro_run_from_generated_corpus_to_mlflow(tmp_path):
     primary = project / "data" / "03_primary"
     assert (primary / "preprocessed_index.parquet").is_file()
     assert len(list((primary / "preprocessed").glob("*.npz"))) == 3
-    digest = json.loads((primary / "preprocessed_keys_digest.json").read_text())
-    assert digest["n_clips"] == 3
+    manifest = json.loads((primary / "preprocessing_manifest.json").read_text())
+    assert manifest["n_clips"] == 3 and manifest["settings"]["crop_size"] == 64
     assert len(list((project / "data" / "08_reporting" / "preprocessing_qa").glob("*.png"))) == 1
     assert "preprocessing quality on 3 clips" in result.stdout + result.stderr

@@ -18,7 +18,8 @@ def test_one_namespace_per_subject_plus_final(pipeline):
         "fold_synthetic_sub01", "fold_synthetic_sub010", "fold_casme2_sub01", "final",
     }
     assert pipeline.inputs() == {
-        "loso_folds", "preprocessed_index", "preprocessed_clips", "params:training",
+        "loso_folds", "preprocessed_index", "preprocessed_clips", "preprocessing_manifest",
+        "params:training",
     }
     assert "final.fold_model" in pipeline.outputs()
     assert "final.fold_predictions" not in pipeline.all_outputs()

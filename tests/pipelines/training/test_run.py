@@ -1,14 +1,15 @@
 """splitting -> training -> evaluation through a KedroSession, tracked in MLflow."""
 
+import json
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from micro_expression.pipelines.preprocessing.nodes import describe_preprocessing
 from micro_expression.tracking import REGISTERED_MODELS
 from tests.kedro_project import copy_project
 from tests.training.corpus import write_corpus
@@ -25,6 +26,9 @@ def project(tmp_path, monkeypatch):
     root = copy_project(tmp_path / "project")
     index = write_corpus(root / "data" / "03_primary" / "preprocessed", subjects=3)
     index.to_parquet(root / "data" / "03_primary" / "preprocessed_index.parquet")
+    (root / "data" / "03_primary" / "preprocessing_manifest.json").write_text(json.dumps(
+        describe_preprocessing(index, index.assign(n_frames=8), {"crop_size": 144})
+    ))
     # The fold pipelines are built from the subjects of the clip index on disk.
     clip_index = root / "data" / "02_intermediate" / "clip_index.parquet"
     index[["clip_id", "subject"]].to_parquet(clip_index)
@@ -89,8 +93,13 @@ def test_loso_runs_log_folds_in_nested_runs_and_register_the_final_models(projec
     version = client.get_latest_versions(REGISTERED_MODELS["mol"])[0]
     assert version.run_id == parent
     model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODELS['mol']}/{version.version}")
-    probabilities = model.predict(np.full((3, 8, 128, 128), 120.0, np.float32))
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.metadata.get_input_schema().input_names() == ["path", "frames"]
+    classifier = model.unwrap_python_model().classifier
+    assert classifier.classes == ["negative", "positive", "surprise"]
+    assert classifier.preprocessing.crop_size == 144
+    refused = model.predict(pd.DataFrame({"path": [str(project / "nowhere")]}))
+    assert refused["status"].tolist() == ["rejected"]
+    assert "does not exist" in refused["reason"].iloc[0]
 
     # One fold alone, by namespace: a new parent run with that fold's nested run only.
     again = run(project, pipeline_names=["training"], namespaces=["fold_synthetic_sub03"])
@@ -111,6 +120,4 @@ def test_loso_runs_log_folds_in_nested_runs_and_register_the_final_models(projec
     version = client.get_latest_versions(REGISTERED_MODELS["flow_baseline"])[0]
     assert version.run_id == parent
     model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODELS['flow_baseline']}/1")
-    probabilities = model.predict(np.random.default_rng(0).normal(size=(2, 2, 128, 128)).astype(
-        np.float32))
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.unwrap_python_model().classifier.architecture == "flow_baseline"

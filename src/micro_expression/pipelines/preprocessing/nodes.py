@@ -107,9 +107,18 @@ def render_qa_figures(
     return figures
 
 
-def digest_preprocessed_index(preprocessed_index: pd.DataFrame) -> dict[str, Any]:
-    """sha256 over the sorted content keys (for a lineage tag) and the clip count."""
+def describe_preprocessing(
+    preprocessed_index: pd.DataFrame, clip_index: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Any]:
+    """What the preprocessed set is and how it was made: sha256 over the sorted content keys,
+    the clip count, the output settings, and the clips' frame counts (onset..offset). A
+    trained model carries it, so new recordings are prepared exactly like its training data."""
+    frames = clip_index.set_index("clip_id").loc[preprocessed_index["clip_id"], "n_frames"]
     return {
         "preprocessed_keys_digest": index_digest(preprocessed_index["content_key"]),
         "n_clips": len(preprocessed_index),
+        "settings": PreprocessingConfig.from_params(params).output_settings(),
+        "clip_frames": {
+            "min": int(frames.min()), "median": float(frames.median()), "max": int(frames.max())
+        },
     }

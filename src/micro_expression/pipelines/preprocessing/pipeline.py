@@ -3,7 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from micro_expression.pipelines.preprocessing.nodes import (
-    digest_preprocessed_index,
+    describe_preprocessing,
     preprocess_clips,
     render_qa_figures,
     summarise_quality,
@@ -39,10 +39,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="render_preprocessing_qa_figures",
             ),
             Node(
-                digest_preprocessed_index,
-                inputs="preprocessed_index",
-                outputs="preprocessed_keys_digest",
-                name="digest_preprocessed_index",
+                describe_preprocessing,
+                inputs=["preprocessed_index", "clip_index", "params:preprocessing"],
+                outputs="preprocessing_manifest",
+                name="describe_preprocessing",
             ),
         ]
     )

@@ -19,10 +19,15 @@ def train_fold(
     folds: pd.DataFrame,
     preprocessed_index: pd.DataFrame,
     preprocessed_clips: ClipCache,
+    preprocessing_manifest: dict[str, Any],
     params: dict[str, Any],
     fold: str,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Train a fresh model on the fold's training clips: (checkpoint, loss history)."""
+    """Train a fresh model on the fold's training clips: (checkpoint, loss history).
+
+    The checkpoint carries how its data was preprocessed (``preprocessing_manifest``), so
+    the model can prepare new recordings the same way.
+    """
     config = TrainingConfig.from_params(params)
     rows = fold_clips(folds, fold)
     classes = class_names(preprocessed_index, config.classes)
@@ -51,6 +56,9 @@ def train_fold(
         "best_step": trained.best_step,
         "n_train_clips": len(train),
         "n_validation_clips": len(validation),
+        "preprocessing": preprocessing_manifest["settings"],
+        "clip_frames": preprocessing_manifest["clip_frames"],
+        "preprocessed_keys_digest": preprocessing_manifest["preprocessed_keys_digest"],
         "state_dict": trained.state_dict,
     }
     return checkpoint, trained.history.assign(fold=fold)

@@ -13,7 +13,9 @@ from kedro.pipeline import Node, Pipeline
 from micro_expression.pipelines.training.nodes import predict_held_out, train_fold
 from micro_expression.training.folds import FINAL_FOLD, registered_folds
 
-SHARED_INPUTS = {"loso_folds", "preprocessed_index", "preprocessed_clips"}
+SHARED_INPUTS = {
+    "loso_folds", "preprocessed_index", "preprocessed_clips", "preprocessing_manifest"
+}
 # Node and dataset names inside each fold's namespace (the hooks in tracking.py look for them).
 TRAIN_NODE, PREDICT_NODE = "train_fold", "predict_held_out"
 MODEL, LOSS_HISTORY, PREDICTIONS = "fold_model", "fold_loss_history", "fold_predictions"
@@ -29,7 +31,8 @@ def fold_pipeline(fold: str) -> Pipeline:
     nodes = [
         Node(
             _for_fold(train_fold, fold),
-            inputs=["loso_folds", "preprocessed_index", "preprocessed_clips", "params:training"],
+            inputs=["loso_folds", "preprocessed_index", "preprocessed_clips",
+                    "preprocessing_manifest", "params:training"],
             outputs=[MODEL, LOSS_HISTORY],
             name=TRAIN_NODE,
         )

@@ -1,0 +1,222 @@
+"""Nodes of the inference pipeline: new recordings -> class probabilities per clip or window."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from micro_expression.inference.package import probability_column
+from micro_expression.inference.recordings import Recordings
+from micro_expression.inference.windows import window_plan
+from micro_expression.io.packaged_model import LoadedModel
+from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.preprocessing.clip import ClipArrays
+from micro_expression.preprocessing.config import PreprocessingConfig
+from micro_expression.preprocessing.executor import REJECTED, ClipTask, run_clips
+from micro_expression.preprocessing.keys import content_key
+
+logger = logging.getLogger(__name__)
+
+CLIP_COLUMNS = [
+    "source", "recording_id", "clip_id", "window", "first_frame", "last_frame", "n_frames",
+    "fps", "known_label", "frame_paths", "content_hash", "apex",
+]
+REJECTION_COLUMNS = ["source", "recording_id", "clip_id", "stage", "reason"]
+SCORED, REJECTED_STATUS = "scored", "rejected"
+
+
+def plan_clips(
+    recordings: Recordings, model: LoadedModel, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One clip per recording, or sliding windows over a recording longer than
+    ``params.long_factor`` times the model's longest training clip; and the recordings that
+    could not be read, as rejections."""
+    frames = model.classifier.clip_frames
+    rows = []
+    for recording in recordings.recordings:
+        plan = window_plan(
+            len(recording.frame_paths), int(frames["max"]), float(params["long_factor"]),
+            params.get("window_frames"), params.get("stride_frames"), float(frames["median"]),
+        )
+        windowed = len(plan) > 1 or plan[0] != (0, len(recording.frame_paths) - 1)
+        for first, last in plan:
+            digests = recording.frame_digests[first:last + 1]
+            numbers = (recording.first_frame + first, recording.first_frame + last)
+            rows.append({
+                "source": recording.source,
+                "recording_id": recording.recording_id,
+                "clip_id": f"{recording.recording_id}@{numbers[0]}-{numbers[1]}"
+                if windowed else recording.recording_id,
+                "window": windowed,
+                "first_frame": numbers[0],
+                "last_frame": numbers[1],
+                "n_frames": last - first + 1,
+                "fps": recording.fps,
+                "known_label": recording.label,
+                "frame_paths": list(recording.frame_paths[first:last + 1]),
+                "content_hash": hashlib.sha256("\n".join(digests).encode()).hexdigest(),
+                "apex": None if windowed else recording.apex,
+            })
+    problems = pd.DataFrame(
+        [
+            {"source": p.source, "recording_id": p.recording_id, "clip_id": p.recording_id,
+             "stage": "read", "reason": p.reason}
+            for p in recordings.problems
+        ],
+        columns=REJECTION_COLUMNS,
+    )
+    if not rows:
+        reasons = "; ".join(f"{p.recording_id}: {p.reason}" for p in recordings.problems[:3])
+        raise ValueError(f"nothing to score in {recordings.source}: {reasons or 'no recordings'}")
+    logger.info("%d recordings -> %d clips to score (%d windowed), %d unreadable",
+                len(recordings.recordings), len(rows), sum(r["window"] for r in rows),
+                len(problems))
+    return pd.DataFrame(rows, columns=CLIP_COLUMNS), problems
+
+
+def preprocess_for_model(
+    clips: pd.DataFrame, model: LoadedModel, clip_cache: ClipCache, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prepare every clip with the preprocessing settings the model was trained with (the
+    cache is shared with training where the content key matches): (clip id -> cache key of
+    the stored clips, rejections)."""
+    config = PreprocessingConfig.from_settings(
+        model.classifier.preprocessing.output_settings(), workers=params.get("workers")
+    )
+    tasks = []
+    for row in clips.itertuples(index=False):
+        apex = None if pd.isna(row.apex) else int(row.apex)
+        key = content_key(row.content_hash, config, apex)
+        tasks.append(ClipTask(row.clip_id, tuple(row.frame_paths), key,
+                              {"clip_id": row.clip_id, "sheet_apex": apex}, apex))
+    outcomes = run_clips(tasks, clip_cache, config)
+    stored = pd.DataFrame(
+        [(o.clip_id, o.key) for o in outcomes if o.status != REJECTED],
+        columns=["clip_id", "content_key"],
+    )
+    by_id = clips.set_index("clip_id")
+    rejected = pd.DataFrame(
+        [
+            {"source": by_id.at[o.clip_id, "source"],
+             "recording_id": by_id.at[o.clip_id, "recording_id"], "clip_id": o.clip_id,
+             "stage": o.stage, "reason": o.reason}
+            for o in outcomes if o.status == REJECTED
+        ],
+        columns=REJECTION_COLUMNS,
+    )
+    return stored, rejected
+
+
+def score_clips(
+    clips: pd.DataFrame,
+    stored: pd.DataFrame,
+    read_problems: pd.DataFrame,
+    preprocessing_problems: pd.DataFrame,
+    model: LoadedModel,
+    clip_cache: ClipCache,
+) -> pd.DataFrame:
+    """One row per clip or window: class probabilities and the predicted label, or the
+    reason it could not be scored; every row names the model. Stops when nothing scored."""
+    classifier = model.classifier
+    columns = [probability_column(c) for c in classifier.classes]
+    keys = stored.set_index("clip_id")["content_key"]
+    problems = pd.concat([read_problems, preprocessing_problems], ignore_index=True)
+    reasons = {r.clip_id: f"{r.stage}: {r.reason}" for r in problems.itertuples()}
+    rows = []
+    for clip in clips.to_dict("records"):
+        row = {k: clip[k] for k in CLIP_COLUMNS if k not in ("frame_paths", "content_hash")}
+        if clip["clip_id"] in keys.index:
+            arrays = ClipArrays.from_dict(clip_cache.read(keys[clip["clip_id"]]))
+            probabilities = classifier.probabilities(arrays)
+            row.update(dict(zip(columns, probabilities.astype(float))))
+            row.update(predicted_label=classifier.classes[int(np.argmax(probabilities))],
+                       status=SCORED, reason=None)
+        else:
+            row.update(status=REJECTED_STATUS, reason=reasons.get(clip["clip_id"]))
+        rows.append(row)
+    rows += [
+        {"source": r.source, "recording_id": r.recording_id, "clip_id": r.clip_id,
+         "window": False, "status": REJECTED_STATUS, "reason": f"{r.stage}: {r.reason}"}
+        for r in read_problems.itertuples()
+    ]
+    table = pd.DataFrame(rows)
+    if not (table["status"] == SCORED).any():
+        examples = "; ".join(f"{r.clip_id}: {r.reason}" for r in table.head(3).itertuples())
+        raise ValueError(f"nothing could be scored in {clips['source'].iloc[0]}: {examples}")
+    for name in columns:
+        table[name] = table[name].astype(float) if name in table else np.nan
+    table = table.assign(model_name=model.name, model_version=model.version,
+                         model_run_id=model.run_id, model_uri=model.uri)
+    ordered = [c for c in CLIP_COLUMNS if c in table] + columns + [
+        "predicted_label", "status", "reason", "model_name", "model_version", "model_run_id",
+        "model_uri",
+    ]
+    logger.info("scored %d clips, %d rejected", (table["status"] == SCORED).sum(),
+                (table["status"] == REJECTED_STATUS).sum())
+    return table.reindex(columns=ordered)
+
+
+def plot_timelines(predictions: pd.DataFrame, max_clips: int = 40) -> dict[str, Figure]:
+    """``clips.png``: the class probabilities of the scored clips (the first ``max_clips``)
+    as stacked bars; and for each windowed recording, its windows' probabilities against
+    time (or frame number when its frame rate is unknown). Keyed by file name."""
+    columns = [c for c in predictions.columns if c.startswith(probability_column(""))]
+    names = [c.removeprefix(probability_column("")) for c in columns]
+    scored = predictions[predictions["status"] == SCORED]
+    figures = {"clips.png": _clip_bars(scored.head(max_clips), columns, names)}
+    windowed = scored[scored["window"].astype(bool)]
+    for recording, part in windowed.groupby("recording_id"):
+        part = part.sort_values("first_frame")
+        centre = (part["first_frame"] + part["last_frame"]) / 2
+        fps = part["fps"].iloc[0]
+        x, label = (centre / fps, "time (s)") if pd.notna(fps) and fps else (centre, "frame")
+        figure = Figure(figsize=(8.0, 3.2), layout="constrained")
+        axes = figure.subplots()
+        for column, name in zip(columns, names):
+            axes.plot(x, part[column], marker="o", markersize=3, label=name)
+        axes.set_ylim(0, 1)
+        axes.set_xlabel(f"window centre, {label}")
+        axes.set_ylabel("class probability")
+        axes.set_title(f"{recording} ({len(part)} windows)")
+        axes.legend(fontsize="small", ncol=len(columns))
+        axes.grid(alpha=0.3)
+        figures[re.sub(r"[^0-9A-Za-z_.-]+", "_", str(recording)) + ".png"] = figure
+    return figures
+
+
+def _clip_bars(scored: pd.DataFrame, columns: list[str], names: list[str]) -> Figure:
+    figure = Figure(figsize=(7.0, 1.0 + 0.3 * max(len(scored), 1)), layout="constrained")
+    axes = figure.subplots()
+    left = np.zeros(len(scored))
+    for column, name in zip(columns, names):
+        axes.barh(scored["clip_id"], scored[column], left=left, label=name)
+        left += scored[column].to_numpy()
+    axes.invert_yaxis()
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("class probability")
+    axes.set_title("scored clips and windows")
+    axes.legend(fontsize="small", ncol=len(columns), loc="lower right")
+    return figure
+
+
+def inference_tags(predictions: pd.DataFrame, clips: pd.DataFrame, model: LoadedModel
+                   ) -> dict[str, Any]:
+    """What the run's MLflow record needs to trace its predictions: the model (URI, name,
+    version, training run) and a digest of the input frames."""
+    digest = hashlib.sha256("\n".join(sorted(clips["content_hash"])).encode()).hexdigest()
+    return {
+        "inference.model_uri": model.uri,
+        "inference.model_name": model.name,
+        "inference.model_version": model.version,
+        "inference.model_run_id": model.run_id,
+        "inference.input_digest": digest,
+        "inference.source": predictions["source"].iloc[0],
+        "inference.clips_scored": int((predictions["status"] == SCORED).sum()),
+        "inference.clips_rejected": int((predictions["status"] == REJECTED_STATUS).sum()),
+    }

@@ -1,0 +1,70 @@
+import cv2
+import numpy as np
+import pytest
+
+from micro_expression.inference.recordings import discover
+from tests.readers.fixtures import noise_image, write_casme2, write_garbage, write_jpeg
+
+
+def _frames(folder, numbers=(3, 10, 2, 11)):
+    for n in numbers:
+        write_jpeg(folder / f"frame{n}.jpg", noise_image("rec", n))
+    return folder
+
+
+def _video(path, n_frames=6, size=(48, 64)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, size[::-1])
+    for n in range(n_frames):
+        writer.write(np.full((*size, 3), 20 * n, np.uint8))
+    writer.release()
+    return path
+
+
+def test_a_frame_folder_is_one_recording_in_numeric_order(tmp_path):
+    found = discover(_frames(tmp_path / "clip"), tmp_path / "cache")
+    (recording,) = found.recordings
+    assert [p.rsplit("/", 1)[1] for p in recording.frame_paths] == [
+        "frame2.jpg", "frame3.jpg", "frame10.jpg", "frame11.jpg"
+    ]
+    assert recording.first_frame == 2 and recording.recording_id == "clip"
+    assert len(recording.content_hash) == 64 and not found.problems
+
+
+def test_a_video_is_decoded_once_into_lossless_frames(tmp_path):
+    video = _video(tmp_path / "take.mp4")
+    first = discover(video, tmp_path / "cache")
+    (recording,) = first.recordings
+    assert len(recording.frame_paths) == 6 and recording.fps == 25
+    assert all(p.endswith(".png") for p in recording.frame_paths)
+    again = discover(video, tmp_path / "cache")
+    assert again.recordings[0].content_hash == recording.content_hash
+
+
+def test_a_dataset_root_gives_its_clips_with_onset_offset_apex_and_label(tmp_path):
+    root = write_casme2(tmp_path / "CASME2")
+    found = discover(root, tmp_path / "cache")
+    ids = [r.recording_id for r in found.recordings]
+    assert "casme2/sub01/EP02_01f" in ids and len(ids) == 5
+    happy = found.recordings[ids.index("casme2/sub01/EP02_01f")]
+    assert (happy.first_frame, happy.apex, happy.label) == (9, 10, "happiness")
+    assert len(happy.frame_paths) == 4
+
+
+def test_bad_sources_are_problems_with_reasons(tmp_path):
+    garbage = write_garbage(tmp_path / "broken.mp4")
+    (problem,) = discover(garbage, tmp_path / "cache").problems
+    assert problem.reason == f"OpenCV cannot open {garbage} as a video"
+    folder = _frames(tmp_path / "bad_clip")
+    write_garbage(folder / "frame5.jpg")
+    (problem,) = discover(folder, tmp_path / "cache").problems
+    assert problem.reason == "1 unreadable frames (frame5.jpg: not an image PIL can identify)"
+
+
+def test_a_missing_or_unset_source_stops_with_its_name(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"inference.source {tmp_path / 'nope'} does not"):
+        discover(tmp_path / "nope", tmp_path / "cache")
+    with pytest.raises(ValueError, match="inference.source is not set"):
+        discover(None, tmp_path / "cache")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="is neither a frame folder, a video nor a dataset root"):
+        discover(tmp_path / "empty", tmp_path / "cache")

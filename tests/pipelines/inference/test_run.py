@@ -1,0 +1,238 @@
+"""Scoring new recordings with a model trained in a throw-away project: the inference
+pipeline through the CLI, the registered pyfunc from Python, and a real `mlflow models serve`
+over HTTP, each on real frames and videos, with bad inputs."""
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import cv2
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.kedro_project import copy_project, kedro_run, set_parameters
+from tests.readers.fixtures import write_garbage
+
+MODEL = "micro-expression-mol"
+PROBABILITIES = ["prob_negative", "prob_positive", "prob_surprise"]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project copy with a tiny corpus whose final model (a few steps) is registered."""
+    project = copy_project(tmp_path_factory.mktemp("inference") / "project")
+    set_parameters(project, "synthetic", {"synthetic": {
+        "subjects": 2, "clips_per_class": 1, "frame_count": [9, 11], "image_size": [240, 320],
+        "face_width_px": [110, 120], "amplitude_px": [0.8, 2.0],
+    }})
+    set_parameters(project, "preprocessing", {"preprocessing": {"workers": 2, "qa_clips": 1}})
+    set_parameters(project, "training", {"training": {
+        "steps": 3, "batch_size": 3, "threads": 1, "schedule": {"warmup_steps": 0}}})
+    prepared = kedro_run(project, "--pipelines", "synthetic,ingestion,preprocessing,splitting")
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    trained = kedro_run(project, "--pipelines", "training", "--namespaces", "final")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    return project
+
+
+def clip_folder(project: Path, subject: int = 1, position: int = 0) -> Path:
+    subject_folder = project / "data/01_raw/synthetic/CASME2_RAW_selected" / f"sub{subject:02d}"
+    return sorted(p for p in subject_folder.iterdir() if p.is_dir())[position]
+
+
+def frames_of(folder: Path) -> list[Path]:
+    return sorted(folder.glob("img*.jpg"), key=lambda p: int(p.stem.removeprefix("img")))
+
+
+def write_video(path: Path, folders: list[Path], fps: float = 200.0) -> Path:
+    frames = [cv2.imread(str(f)) for folder in folders for f in frames_of(folder)]
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def infer(project: Path, source: Path, *extra: str) -> tuple[subprocess.CompletedProcess,
+                                                             pd.DataFrame | None]:
+    result = kedro_run(project, "--pipelines", "inference", "--params",
+                       ",".join([f"inference.source={source}", *extra]))
+    table = project / "data/07_model_output/inference_predictions.parquet"
+    return result, pd.read_parquet(table) if result.returncode == 0 else None
+
+
+def client(project: Path) -> mlflow.MlflowClient:
+    uri = f"sqlite:///{project / 'mlflow.db'}"
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_a_frame_folder_is_scored_and_traced_to_the_model(project):
+    folder = clip_folder(project)
+    result, predictions = infer(project, folder)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    (row,) = predictions.itertuples()
+    assert row.status == "scored" and not row.window
+    assert row.predicted_label in ("negative", "positive", "surprise")
+    assert sum(getattr(row, c) for c in PROBABILITIES) == pytest.approx(1.0)
+    assert (row.model_name, row.model_version) == (MODEL, "1")
+    mlflow_client = client(project)
+    version = mlflow_client.get_model_version(MODEL, "1")
+    assert row.model_run_id == version.run_id
+    run = mlflow_client.search_runs(
+        [mlflow_client.get_experiment_by_name("micro_expression").experiment_id],
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )[0]
+    assert run.data.tags["inference.model_uri"] == "models:/micro-expression-mol/1"
+    assert run.data.tags["inference.model_run_id"] == version.run_id
+    assert len(run.data.tags["inference.input_digest"]) == 64
+    artifacts = {a.path for a in mlflow_client.list_artifacts(run.info.run_id, "inference")}
+    assert "inference/inference_predictions.parquet" in artifacts
+
+
+def test_the_three_routes_agree_on_one_clip(project, tmp_path):
+    folder = clip_folder(project, subject=2, position=1)
+    _, pipeline = infer(project, folder)
+    expected = pipeline[PROBABILITIES].to_numpy()[0]
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    frames = [base64.b64encode(p.read_bytes()).decode() for p in frames_of(folder)]
+    python = model.predict(pd.DataFrame({"path": [str(folder), None], "frames": [None, frames]}))
+    np.testing.assert_allclose(python[PROBABILITIES].to_numpy(), [expected, expected],
+                               rtol=1e-5, atol=1e-6)
+
+    with served_model(project) as url:
+        by_path = post_json(f"{url}/invocations", {"dataframe_records": [{"path": str(folder)}]})
+        by_frames = post_json(f"{url}/invocations", {"dataframe_records": [{"frames": frames}]})
+    served = pd.DataFrame(by_path["predictions"] + by_frames["predictions"])
+    np.testing.assert_allclose(served[PROBABILITIES].to_numpy(), [expected, expected],
+                               rtol=1e-5, atol=1e-6)
+    assert served["status"].tolist() == ["scored", "scored"]
+
+
+def test_a_video_and_a_long_video_in_windows(project, tmp_path):
+    clip = write_video(tmp_path / "clip.mp4", [clip_folder(project)])
+    result, predictions = infer(project, clip)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert predictions["status"].tolist() == ["scored"] and predictions["fps"].iloc[0] == 200
+
+    folders = [clip_folder(project, s, p) for s in (1, 2) for p in (0, 1, 2)]
+    long = write_video(tmp_path / "long.avi", folders)
+    result, predictions = infer(project, long)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(predictions) > 3 and predictions["window"].all()
+    assert predictions["first_frame"].iloc[0] == 1
+    assert predictions["last_frame"].iloc[-1] == sum(len(frames_of(f)) for f in folders)
+    assert predictions["clip_id"].iloc[1].startswith("long.avi@")
+    timelines = project / "data/08_reporting/inference_timelines"
+    assert (timelines / "long.avi.png").is_file() and (timelines / "clips.png").is_file()
+
+
+def test_bad_clips_in_a_dataset_root_are_rows_with_reasons(project, tmp_path):
+    root = tmp_path / "dataset"
+    shutil.copytree(project / "data/01_raw/synthetic", root)
+    sub01 = sorted(p for p in (root / "CASME2_RAW_selected/sub01").iterdir() if p.is_dir())
+    blank = np.full((240, 320), 128, np.uint8)
+    for frame in frames_of(sub01[0]):  # no face anywhere
+        cv2.imwrite(str(frame), blank)
+    write_garbage(frames_of(sub01[1])[2])  # one undecodable frame
+    result, predictions = infer(project, root)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    reasons = predictions.set_index("recording_id")["reason"]
+    assert reasons[f"casme2/sub01/{sub01[0].name}"].startswith("detect: no face found")
+    assert reasons[f"casme2/sub01/{sub01[1].name}"].startswith("read: unreadable frame")
+    assert (predictions["status"] == "scored").sum() == len(predictions) - 2
+
+
+def test_sources_with_nothing_usable_stop_naming_themselves(project, tmp_path):
+    missing = tmp_path / "no_such_clip"
+    result, _ = infer(project, missing)
+    assert result.returncode != 0
+    assert f"inference.source {missing} does not exist" in " ".join(result.stderr.split())
+
+    broken = write_garbage(tmp_path / "broken.mp4")
+    result, _ = infer(project, broken)
+    assert result.returncode != 0
+    assert f"OpenCV cannot open {broken} as a video" in " ".join(result.stderr.split())
+
+    short = tmp_path / "short"
+    short.mkdir()
+    for frame in frames_of(clip_folder(project))[:5]:
+        shutil.copy(frame, short / frame.name)
+    result, _ = infer(project, short)
+    assert result.returncode != 0
+    assert "5 frames, need at least 8" in " ".join(result.stderr.split())
+
+
+def test_the_python_api_rejects_bad_records_and_scores_the_rest(project):
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    good = str(clip_folder(project))
+    table = model.predict(pd.DataFrame({
+        "path": [good, None, "/nowhere", good],
+        "frames": [None, ["not base64!"], None, ["aGVsbG8="]],
+    }))
+    assert table["status"].tolist() == ["scored", "rejected", "rejected", "rejected"]
+    assert table["reason"].iloc[1].startswith("frame 0 is not valid base64")
+    assert "does not exist" in table["reason"].iloc[2]
+    assert "either 'path' or 'frames'" in table["reason"].iloc[3]
+
+
+def post_json(url: str, payload: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"{url} answered {error.code}: {error.read().decode()}") from None
+
+
+class served_model:  # noqa: N801 - used as a context manager, like open()
+    """`mlflow models serve` of the registered model on a free local port, stopped on exit."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+
+    def __enter__(self) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{self.project / 'mlflow.db'}"}
+        self.server = subprocess.Popen(
+            [mlflow_cli, "models", "serve", "-m", f"models:/{MODEL}/1", "--env-manager",
+             "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            cwd=self.project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.server.stdout.read().decode()}")
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=2):
+                    return url
+            except OSError:
+                time.sleep(1)
+        self.__exit__()
+        raise TimeoutError(f"no answer from {url}/ping within 180 s")
+
+    def __exit__(self, *exc: object) -> None:
+        os.killpg(self.server.pid, 15)
+        self.server.wait(timeout=30)
