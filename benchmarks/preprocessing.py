@@ -21,7 +21,6 @@ import multiprocessing
 import os
 import platform
 import resource
-import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor

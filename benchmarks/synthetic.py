@@ -65,7 +65,7 @@ def main() -> None:
         "opencv_threads": cv2.getNumThreads(),
         "machine": platform.processor() or platform.machine(),
     }
-    print(
+    print(  # noqa: T201
         f"synthetic corpus: {figures['clips']} clips, {figures['frames']} frames "
         f"({figures['subjects']} subjects, per class {figures['per_class']}), "
         f"{figures['megabytes']} MB in {figures['write_seconds']} s = "

@@ -102,7 +102,8 @@ def test_notebook_runs_on_the_run_outputs(tiny_run):
     project, _ = tiny_run
     path = project / "notebooks" / "explore_clip_index.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(path.parent)}}).execute()
+    resources = {"metadata": {"path": str(path.parent)}}
+    NotebookClient(notebook, timeout=300, resources=resources).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
                for o in outputs)

@@ -7,10 +7,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-
-import micro_expression
 from mlflow.tracking import MlflowClient
 
+import micro_expression
 from tests.kedro_project import copy_project, kedro_run
 from tests.readers.fixtures import write_casme2
 

@@ -1,7 +1,11 @@
 import numpy as np
 from skimage import data
 
-from micro_expression.face.models import frontal_face_detector, landmark_predictor, shape_predictor_path
+from micro_expression.face.models import (
+    frontal_face_detector,
+    landmark_predictor,
+    shape_predictor_path,
+)
 
 
 def test_shipped_predictor_finds_68_points_on_astronaut():

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from micro_expression import synthetic
-from micro_expression.synthetic import writer as writer_module
 from micro_expression.synthetic import generate_corpus
+from micro_expression.synthetic import writer as writer_module
 
 CASME2_COLUMNS = [
     "Subject", "Filename", "Unnamed: 2", "OnsetFrame", "ApexFrame", "OffsetFrame",

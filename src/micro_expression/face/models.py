@@ -7,7 +7,7 @@ The 68-point predictor was trained on iBUG 300-W, which is licensed for research
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import dlib
@@ -34,13 +34,13 @@ def shape_predictor_path() -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def frontal_face_detector() -> dlib.fhog_object_detector:
     """dlib's HOG frontal face detector (cached per process)."""
     return dlib.get_frontal_face_detector()
 
 
-@lru_cache(maxsize=None)
+@cache
 def landmark_predictor() -> dlib.shape_predictor:
     """dlib's 68-point shape predictor (cached per process)."""
     return dlib.shape_predictor(str(shape_predictor_path()))

@@ -17,7 +17,9 @@ def table_digest(table: pd.DataFrame, columns: Sequence[str], key: str) -> str:
     """
     missing = [c for c in [key, *columns] if c not in table.columns]
     if missing:
-        raise KeyError(f"cannot digest table: columns {missing} missing (has {list(table.columns)})")
+        raise KeyError(
+            f"cannot digest table: columns {missing} missing (has {list(table.columns)})"
+        )
     rows = table.sort_values(key, kind="stable")[list(dict.fromkeys([key, *columns]))]
     sha = hashlib.sha256()
     for record in rows.itertuples(index=False):

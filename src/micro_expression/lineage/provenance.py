@@ -22,10 +22,12 @@ TRACKED_DISTRIBUTIONS = (
 
 
 def code_version(project_path: Path) -> dict[str, str]:
-    """Git commit of ``project_path`` (``unknown`` outside a git checkout) and whether it is dirty."""
+    """Git commit of ``project_path`` (``unknown`` outside a git checkout), and whether it is
+    dirty."""
     try:
         commit = _git(project_path, "rev-parse", "HEAD")
-        dirty = "true" if _git(project_path, "status", "--porcelain", "--untracked-files=no") else "false"
+        changed = _git(project_path, "status", "--porcelain", "--untracked-files=no")
+        dirty = "true" if changed else "false"
     except (OSError, subprocess.CalledProcessError):
         return {"git_commit": "unknown", "git_dirty": "unknown"}
     return {"git_commit": commit, "git_dirty": dirty}
@@ -33,7 +35,9 @@ def code_version(project_path: Path) -> dict[str, str]:
 
 def environment_versions() -> dict[str, str]:
     """Versions of Python, this package and the libraries that shape results."""
-    versions = {"python": platform.python_version(), "micro_expression": _version("micro_expression")}
+    versions = {
+        "python": platform.python_version(), "micro_expression": _version("micro_expression")
+    }
     versions.update({name: _version(name) for name in TRACKED_DISTRIBUTIONS})
     return versions
 
