@@ -15,7 +15,8 @@ Prints Markdown tables, writes ``benchmarks/results/ablation.json`` (appended ru
 an interrupted benchmark resumes where it stopped) and ``benchmarks/results/difficulty_sweep.png``,
 and logs both to the project's MLflow store (experiment ``micro_expression_benchmarks``).
 
-Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--sweep] [--fresh]``
+Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--sweep [--points ...]]
+[--fresh] [--report]``
 """
 
 from __future__ import annotations
@@ -219,6 +220,8 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     parser.add_argument("--sweep", action="store_true", help="also run the difficulty sweep")
+    parser.add_argument("--points", nargs="+", choices=list(SWEEP), default=list(SWEEP),
+                        help="sweep points to measure, in this order (default: all)")
     parser.add_argument("--fresh", action="store_true",
                         help="forget earlier records and workspaces instead of resuming")
     parser.add_argument("--report", action="store_true",
@@ -238,7 +241,8 @@ def main() -> None:
 
     sweep = None
     if args.sweep:
-        for point, (scale, jitter, corpus_seed) in SWEEP.items() if not args.report else ():
+        for point in args.points if not args.report else ():
+            scale, jitter, corpus_seed = SWEEP[point]
             synthetic = {"amplitude_px": [DEFAULT_AMPLITUDE[0] * scale,
                                           DEFAULT_AMPLITUDE[1] * scale],
                          "nuisance": {"head_jitter_px": jitter}}

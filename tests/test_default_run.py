@@ -1,7 +1,12 @@
 """The whole project end to end: `kedro run` through the CLI on a tiny generated corpus."""
 
+import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
+import cv2
 import nbformat
 import pandas as pd
 import pytest
@@ -83,6 +88,125 @@ def test_default_run_tracks_parent_and_fold_runs_in_mlflow(tiny_run):
     fold_run = next(c for c in children if c.info.run_name == FOLDS[0])
     history = client.get_metric_history(fold_run.info.run_id, "train_total")
     assert [m.step for m in history] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_runs_are_named_and_fold_runs_span_their_training(tiny_run):
+    project, _ = tiny_run
+    client, runs = _client(project)
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert parent.info.run_name.startswith("default · synthetic · mol/small · ")
+    assert parent.info.run_name.endswith(parent.info.run_id[:6])
+    for fold in [r for r in runs if "mlflow.parentRunId" in r.data.tags]:
+        assert fold.info.status == "FINISHED"
+        assert parent.info.start_time <= fold.info.start_time < fold.info.end_time
+        history = client.get_metric_history(fold.info.run_id, "train_total")
+        stamps = [m.timestamp for m in history]
+        assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+        assert fold.info.start_time <= stamps[0] and stamps[-1] <= fold.info.end_time
+
+
+@pytest.mark.slow
+def test_tags_mean_something_and_fold_runs_carry_the_lineage(tiny_run):
+    project, _ = tiny_run
+    client, runs = _client(project)
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    tags = parent.data.tags
+    assert not {"runner", "project_path", "run_id", "extra_params", "kedro_version"} & set(tags)
+    assert "None" not in tags.values()
+    assert tags["kedro_session_id"] and tags["dataset.name"] == "synthetic"
+    lineage = {k: v for k, v in tags.items()
+               if k.startswith(("git_", "version.", "dataset.")) or k.endswith("_digest")}
+    parent_inputs = {i.dataset.name: i.dataset.digest for i in parent.inputs.dataset_inputs}
+    for fold in [r for r in runs if "mlflow.parentRunId" in r.data.tags]:
+        assert {k: fold.data.tags.get(k) for k in lineage} == lineage
+        fold_inputs = {i.dataset.name: i.dataset.digest for i in fold.inputs.dataset_inputs}
+        assert fold_inputs == parent_inputs
+
+
+@pytest.mark.slow
+def test_dataset_inputs_name_their_files_and_their_whole_digest(tiny_run):
+    project, _ = tiny_run
+    client, runs = _client(project)
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    inputs = {i.dataset.name: i for i in parent.inputs.dataset_inputs}
+    assert "data/02_intermediate/clip_index.parquet" in inputs["clip_index"].dataset.source
+    assert "data/03_primary/preprocessed_index.parquet" in (
+        inputs["preprocessed_index"].dataset.source)
+    for name, given in inputs.items():
+        whole = parent.data.tags[f"{name}_digest"]
+        assert {t.key: t.value for t in given.tags}["sha256"] == whole
+        assert whole.startswith(given.dataset.digest)
+    ingestion = {a.path for a in client.list_artifacts(parent.info.run_id, "ingestion")}
+    preprocessing = {a.path for a in client.list_artifacts(parent.info.run_id, "preprocessing")}
+    assert {"ingestion/clip_index.csv", "ingestion/rejected_clips.csv"} <= ingestion
+    assert "preprocessing/preprocessed_index.csv" in preprocessing
+
+
+@pytest.mark.slow
+def test_the_registered_version_says_where_it_came_from(tiny_run):
+    project, _ = tiny_run
+    client, runs = _client(project)
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    (version,) = client.search_model_versions("name='micro-expression-mol'")
+    assert "every subject" in version.description
+    assert parent.info.run_name in version.description
+    assert version.tags["clip_index_digest"] == parent.data.tags["clip_index_digest"]
+    assert version.tags["git_commit"] == "unknown" and version.tags["preset"] == "small"
+    uf1 = parent.data.metrics["loso.overall.uf1"]
+    assert float(version.tags["loso_uf1"]) == pytest.approx(uf1, abs=1e-4)
+    alias = client.get_model_version_by_alias("micro-expression-mol", "synthetic")
+    assert alias.version == version.version
+    model = client.get_logged_model(version.source.removeprefix("models:/"))
+    assert model.name == "micro-expression-mol"
+    linked = {m.key: m for m in model.metrics}
+    assert linked["loso.overall.uf1"].value == pytest.approx(uf1)
+    assert linked["loso.overall.uf1"].dataset_name == "preprocessed_index"
+    assert not any(key.startswith("clip_index.") for key in linked)  # counts are not scores
+    # logging the link again left one point per score in the run
+    assert len(client.get_metric_history(parent.info.run_id, "loso.overall.uf1")) == 1
+
+
+def _lineage(project, *args):
+    kedro = str(Path(sys.executable).with_name("kedro"))
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "500"}
+    return subprocess.run([kedro, "lineage", *args], cwd=project, capture_output=True,
+                          text=True, timeout=300, env=env)
+
+
+@pytest.mark.slow
+def test_lineage_command_follows_a_moved_project_and_catches_changed_data(tiny_run, tmp_path):
+    project, _ = tiny_run
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved)
+    set_parameters(moved, "training", {"training": {"steps": 200}})  # the defaults moved on
+
+    result = _lineage(moved, "models:/micro-expression-mol@synthetic")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "model    micro-expression-mol version 1 (aliases: synthetic)" in out
+    assert "commit unknown" in out
+    assert "training.steps = 3   (default 200)" in out
+    assert "raw dataset (synthetic)   unchanged" in out
+    assert "data unchanged since this run" in out
+
+    client, runs = _client(moved)  # the copy's store now points at the copy's artifacts
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert parent.info.artifact_uri.startswith(str(moved / "mlruns"))
+    csv = client.download_artifacts(parent.info.run_id, "ingestion/clip_index.csv", str(tmp_path))
+    assert len(pd.read_csv(csv)) == 9
+
+    frame = next((moved / "data/01_raw/synthetic").rglob("*.jpg"))
+    image = cv2.imread(str(frame))
+    cv2.imwrite(str(frame), 255 - image)
+    result = _lineage(moved, parent.info.run_id)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "raw dataset (synthetic)   CHANGED" in result.stdout
+    assert "clip_index                unchanged" in result.stdout
+    assert "DATA CHANGED since this run: raw dataset (synthetic)" in result.stdout
+
+    missing = _lineage(moved, "models:/no-such-model")
+    assert missing.returncode == 2 and "cannot follow models:/no-such-model" in missing.stderr
 
 
 @pytest.mark.slow

@@ -75,7 +75,9 @@ def test_every_run_records_code_data_digest_counts_and_tables(tmp_path):
     inputs = run.inputs.dataset_inputs
     by_name = {i.dataset.name: i.dataset for i in inputs}
     assert by_name["clip_index"].digest == digests[0][:32]
-    assert by_name["clip_index"].source and str(root) in by_name["clip_index"].source
+    assert "data/02_intermediate/clip_index.parquet" in by_name["clip_index"].source
+    assert "data/02_intermediate/rejected_clips.parquet" in by_name["rejected_clips"].source
+    assert run.info.run_name.startswith("ingestion · casme2 · ")
 
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ingestion")}
     assert artifacts == {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import warnings
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,46 +13,36 @@ import mlflow
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 
-from micro_expression.lineage import code_version, environment_versions, table_digest
+from micro_expression.lineage import code_version, environment_versions
+from micro_expression.lineage.naming import run_name
+from micro_expression.lineage.relocate import relocate_store, store_path
+from micro_expression.lineage.tables import TRACKED_TABLES
 
 logger = logging.getLogger(__name__)
 
 # mlflow's dataset table holds digests of at most 36 characters.
 MLFLOW_DIGEST_LENGTH = 32
+NOISE_TAGS = ("runner", "project_path", "run_id", "extra_params", "kedro_version")
+"""kedro-mlflow's copies of the run parameters that say nothing an auditor can use (an
+object's address, the machine's absolute path, Kedro's session id under a misleading name,
+Kedro's version beside the ``version.*`` tags)."""
+DATA_INPUTS = {"raw_dataset", "clip_index", "preprocessed_index", "loso_folds"}
+"""A run that reads one of these is about the configured dataset, so it gets its tags."""
 
 
-@dataclass(frozen=True)
-class TrackedTable:
-    """A table whose content digest, counts and MLflow dataset input every run records."""
-
-    key: str
-    content_columns: tuple[str, ...]
-    counted_by: str | None = None
-
-
-TRACKED_TABLES = {
-    "clip_index": TrackedTable(
-        key="clip_id",
-        content_columns=(
-            "dataset", "subject", "content_hash", "n_frames", "onset", "apex", "offset",
-            "emotion", "label", "label_id", "frame_width", "frame_height",
-        ),
-        counted_by="label",
-    ),
-    "preprocessed_index": TrackedTable(
-        key="clip_id", content_columns=("content_key", "n_samples", "label_id"), counted_by="label"
-    ),
-    "rejected_clips": TrackedTable(key="clip_id", content_columns=("source", "reason", "kind")),
-    "preprocessing_rejections": TrackedTable(key="clip_id", content_columns=("stage", "reason")),
+ARTIFACT_TABLES = {
+    "clip_index": "ingestion",
+    "rejected_clips": "ingestion",
+    "preprocessed_index": "preprocessing",
+    "preprocessing_rejections": "preprocessing",
 }
-
-
-ARTIFACT_TABLES = {"clip_index": "ingestion", "rejected_clips": "ingestion"}
-"""Tables logged, when a run saves them, as artifacts under these folders (Parquet and CSV)."""
+"""Tables logged, when a run saves them, as artifacts under these folders (Parquet, and CSV
+that the MLflow UI previews)."""
 
 
 class LineageHooks:
-    """Tags each MLflow run with its code and environment, and digests the tracked tables.
+    """Names each MLflow run after what it did, tags it with its code and environment, and
+    digests the tracked tables it reads or writes.
 
     Runs after kedro-mlflow's hooks (``trylast``), so the run they open is active.
     """
@@ -60,16 +50,52 @@ class LineageHooks:
     def __init__(self) -> None:
         self._logged: set[str] = set()
         self._dataset_params: dict[str, Any] = {}
+        self._catalog: Any = None
+        self._project_path = Path.cwd()
 
     @hook_impl(trylast=True)
-    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
-        self._logged.clear()
-        self._dataset_params = _dataset_params(catalog)
-        if mlflow.active_run() is None:
+    def after_context_created(self, context: Any) -> None:
+        """Rewrite artifact locations of a moved or copied project's local store (after
+        kedro-mlflow's hook, which makes the ``mlflow`` configuration readable)."""
+        project = Path(context.project_path)
+        try:
+            uri = context.config_loader["mlflow"]["server"]["mlflow_tracking_uri"]
+        except (KeyError, TypeError):
             return
-        tags = code_version(Path(run_params.get("project_path") or "."))
+        database = store_path(str(uri or ""), project)
+        if database is not None:
+            relocate_store(database, project / "mlruns")
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._logged.clear()
+        self._catalog = catalog
+        self._project_path = Path(run_params.get("project_path") or ".")
+        about_data = bool(DATA_INPUTS & set(pipeline.all_inputs() | pipeline.all_outputs()))
+        self._dataset_params = _load_params(catalog, "dataset") if about_data else {}
+        run = mlflow.active_run()
+        if run is None:
+            return
+        client = mlflow.MlflowClient()
+        current = client.get_run(run.info.run_id).data.tags  # the active run's copy is stale
+        for tag in NOISE_TAGS:
+            if tag in current:
+                client.delete_tag(run.info.run_id, tag)
+        tags = code_version(self._project_path)
+        tags["kedro_session_id"] = str(run_params.get("run_id"))
         tags.update({f"version.{name}": v for name, v in environment_versions().items()})
-        tags.update({f"dataset.{k}": str(v) for k, v in _flat(self._dataset_params).items()})
+        tags.update({
+            f"dataset.{k}": str(v) for k, v in _flat(self._dataset_params).items()
+            if v is not None
+        })
+        tags["mlflow.runName"] = run_name(
+            run_params.get("pipeline_names"),
+            datetime.fromtimestamp(run.info.start_time / 1000),
+            run.info.run_id,
+            self._dataset_params,
+            _load_params(catalog, "training"),
+            run_params.get("runtime_params"),
+        )
         mlflow.set_tags(tags)
 
     @hook_impl(trylast=True)
@@ -89,8 +115,7 @@ class LineageHooks:
         if not isinstance(data, pd.DataFrame):
             return
         self._logged.add(name)
-        columns = tuple(c for c in tracked.content_columns if c in data.columns)
-        digest = table_digest(data, columns, key=tracked.key)
+        digest = tracked.digest(data)
         mlflow.set_tag(f"{name}_digest", digest)
         metrics = {f"{name}.rows": len(data)}
         if "subject" in data.columns:
@@ -104,11 +129,27 @@ class LineageHooks:
             # hints at model-signature pitfalls of integer columns: neither concerns lineage.
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(
-                _scalar_columns(data), source=_source(self._dataset_params), name=name,
+                _scalar_columns(data), source=self._location(name), name=name,
                 digest=digest[:MLFLOW_DIGEST_LENGTH],
             )
-        mlflow.log_input(dataset, context=name)
+        # The input's digest is cut to what MLflow keeps; the tag holds the whole fingerprint.
+        mlflow.log_input(dataset, context=name, tags={"sha256": digest})
         logger.info("%s: %d rows, digest %s", name, len(data), digest[:12])
+
+    def _location(self, name: str) -> str:
+        """Where a table lives: its catalog file, relative to the project when inside it."""
+        try:
+            described = self._catalog[name]._describe()
+        except Exception:  # a table outside the catalog (a test's MemoryDataset, say)
+            described = {}
+        found = described.get("filepath") or (described.get("dataset") or {}).get("filepath")
+        if not found:
+            return str(self._dataset_params.get("root") or "unknown")
+        path = Path(str(found))
+        try:
+            return str(path.resolve().relative_to(self._project_path.resolve()))
+        except ValueError:
+            return str(path)
 
 
 def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:
@@ -121,17 +162,9 @@ def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:
         mlflow.log_artifact(str(csv), artifact_path=folder)
 
 
-def _dataset_params(catalog: Any) -> dict[str, Any]:
-    if "params:dataset" not in catalog:
-        return {}
-    return dict(catalog.load("params:dataset"))
-
-
-def _source(dataset: dict[str, Any]) -> str:
-    """Where the data came from: the dataset root, or each part's root for the composite."""
-    if dataset.get("name") == "composite":
-        return ";".join(f"{part}={root}" for part, root in (dataset.get("roots") or {}).items())
-    return str(dataset.get("root") or "unknown")
+def _load_params(catalog: Any, name: str) -> dict[str, Any]:
+    key = f"params:{name}"
+    return dict(catalog.load(key) or {}) if key in catalog else {}
 
 
 def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:

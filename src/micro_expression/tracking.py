@@ -1,9 +1,12 @@
-"""MLflow tracking of the folds: a nested run per fold, the final model in the registry.
+"""MLflow tracking of the folds and of the registered model.
 
-kedro-mlflow opens one (parent) run per ``kedro run``. :class:`FoldTrackingHooks` adds, after
-each fold's training node, a nested run with that fold's parameters, per-step losses and
-checkpoint, and after its prediction node the fold's scores; then the parent is active again.
-The ``final`` model is logged to the parent as a pyfunc with its preprocessing, and registered.
+kedro-mlflow opens one (parent) run per ``kedro run``. :class:`FoldTrackingHooks` opens a nested
+run for each fold when its training starts (so the run spans the real training time), copies
+the parent's lineage (commit, versions, data digests, dataset inputs) into it, logs the fold's
+parameters, per-step losses (timestamped when they were measured) and checkpoint, then its
+held-out scores, and closes it (FAILED if a node of the fold fails). The ``final`` model is
+logged to the parent as a pyfunc with its preprocessing and registered; after the run, its
+version gets a description, tags, an alias naming its dataset, and the run's LOSO scores.
 Node hooks do not run under ParallelRunner, so folds are tracked with the sequential runner.
 """
 
@@ -12,8 +15,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pandas as pd
 import torch
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node
-from mlflow.entities import Metric
+from mlflow.entities import Metric, RunStatus
 from mlflow.models.model import ModelInfo
 
 from micro_expression.evaluation.predict import clip_scores
@@ -45,67 +46,97 @@ REGISTERED_MODELS = {
 }
 """Registry name of the final model of each ``training.model``."""
 MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
+LINEAGE_TAG_PREFIXES = ("git_", "version.", "dataset.", "kedro_session_id")
+LINEAGE_TAG_SUFFIX = "_digest"
+SCORES_PREFIX = "loso.overall."
+SCORED_DATASET = "preprocessed_index"
+"""The dataset input that the LOSO scores (and so the registered model) are linked to."""
 
 
-@contextmanager
-def nested_run(fold: str, run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
-    """Start (or resume, with ``run_id``) the fold's run under the active one; end it after."""
-    run = mlflow.start_run(
-        run_id=run_id, run_name=None if run_id else fold, nested=True,
-        tags=None if run_id else {"fold": fold},
+def lineage_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The tags of a parent run that say what code and data it ran on."""
+    return {
+        k: v for k, v in tags.items()
+        if k.startswith(LINEAGE_TAG_PREFIXES) or k.endswith(LINEAGE_TAG_SUFFIX)
+    }
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def start_fold_run(client: mlflow.MlflowClient, parent_id: str, fold: str) -> str:
+    """A fold run under ``parent_id``, started now, carrying the parent's lineage and inputs."""
+    parent = client.get_run(parent_id)
+    tags = {**lineage_tags(parent.data.tags), "mlflow.parentRunId": parent_id, "fold": fold}
+    run = client.create_run(
+        parent.info.experiment_id, start_time=now_ms(), tags=tags, run_name=fold
     )
-    try:
-        yield run
-    finally:
-        mlflow.end_run()
+    if parent.inputs and parent.inputs.dataset_inputs:
+        client.log_inputs(run.info.run_id, datasets=parent.inputs.dataset_inputs)
+    return run.info.run_id
 
 
 def log_fold_training(
-    fold: str, checkpoint: dict[str, Any], history: pd.DataFrame, params: dict[str, Any]
-) -> str:
-    """Nested run of one fold: parameters, per-step losses, checkpoint. Returns its id."""
-    with nested_run(fold) as run:
-        if checkpoint["held_out_subject"] is not None:
-            mlflow.set_tag("held_out_subject", checkpoint["held_out_subject"])
-        flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
-        mlflow.log_params({**flat, "fold": fold, "fold_seed": checkpoint["seed"]})
-        mlflow.log_metrics({
-            "best_step": checkpoint["best_step"],
-            "n_train_clips": checkpoint["n_train_clips"],
-            "n_validation_clips": checkpoint["n_validation_clips"],
-        })
-        log_step_metrics(run.info.run_id, history)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{fold}.pt"
-            torch.save(checkpoint, path)
-            mlflow.log_artifact(str(path), artifact_path="checkpoint")
-        return run.info.run_id
+    client: mlflow.MlflowClient,
+    run_id: str,
+    checkpoint: dict[str, Any],
+    history: pd.DataFrame,
+    params: dict[str, Any],
+    started_ms: int,
+) -> None:
+    """Parameters, per-step losses and checkpoint of one fold, into its run."""
+    fold = client.get_run(run_id).data.tags["fold"]
+    if checkpoint["held_out_subject"] is not None:
+        client.set_tag(run_id, "held_out_subject", checkpoint["held_out_subject"])
+    flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
+    flat.update({"fold": fold, "fold_seed": checkpoint["seed"]})
+    client.log_batch(run_id, params=[
+        mlflow.entities.Param(k, str(v)[:6000]) for k, v in flat.items()
+    ])
+    timestamp = now_ms()
+    client.log_batch(run_id, metrics=[
+        Metric(name, float(checkpoint[name]), timestamp, 0)
+        for name in ("best_step", "n_train_clips", "n_validation_clips")
+    ])
+    log_step_metrics(client, run_id, history, started_ms)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{fold}.pt"
+        torch.save(checkpoint, path)
+        client.log_artifact(run_id, str(path), artifact_path="checkpoint")
 
 
-def log_step_metrics(run_id: str, history: pd.DataFrame) -> None:
-    """Every loss column of ``history`` and the learning rate at its ``step``, in batches."""
+def log_step_metrics(
+    client: mlflow.MlflowClient, run_id: str, history: pd.DataFrame, started_ms: int
+) -> None:
+    """Every loss column of ``history`` and the learning rate at its ``step``, timestamped
+    ``started_ms`` plus the step's ``elapsed_s`` (when the history has it), in batches."""
     columns = [
         c for c in history.columns
         if c.startswith(("train_", "validation_")) or c == "learning_rate"
     ]
-    timestamp = int(time.time() * 1000)
+    records = history.to_dict("records")
     metrics = [
-        Metric(column, float(row[column]), timestamp, int(row["step"]))
-        for row in history.to_dict("records")
+        Metric(
+            column, float(row[column]),
+            started_ms + int(1000 * row.get("elapsed_s", 0.0)), int(row["step"]),
+        )
+        for row in records
         for column in columns
         if not np.isnan(row[column])
     ]
-    client = mlflow.MlflowClient()
     for start in range(0, len(metrics), MLFLOW_BATCH):
         client.log_batch(run_id, metrics=metrics[start:start + MLFLOW_BATCH])
 
 
-def log_fold_scores(fold: str, predictions: pd.DataFrame, run_id: str | None = None) -> str:
-    """The fold's held-out scores, per clip, into its run (a new one if ``run_id`` is None)."""
-    with nested_run(fold, run_id) as run:
-        values = {f"test_{k}": float(v) for k, v in clip_scores(predictions).items()}
-        mlflow.log_metrics({k: v for k, v in values.items() if not np.isnan(v)})
-        return run.info.run_id
+def log_fold_scores(client: mlflow.MlflowClient, run_id: str, predictions: pd.DataFrame) -> None:
+    """The fold's held-out scores, per clip, into its run."""
+    timestamp = now_ms()
+    client.log_batch(run_id, metrics=[
+        Metric(f"test_{name}", float(value), timestamp, 0)
+        for name, value in clip_scores(predictions).items()
+        if not np.isnan(value)
+    ])
 
 
 def registered_model_name(checkpoint: dict[str, Any]) -> str:
@@ -113,12 +144,15 @@ def registered_model_name(checkpoint: dict[str, Any]) -> str:
     return REGISTERED_MODELS[checkpoint["model"]["architecture"]]
 
 
-def log_final_model(checkpoint: dict[str, Any], example_clip: str | None = None) -> ModelInfo:
+def log_final_model(
+    checkpoint: dict[str, Any], example_clip: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> ModelInfo:
     """Log the final model to the active run as a pyfunc that includes its preprocessing
     (:mod:`micro_expression.inference.package`) and register it; ``example_clip`` (a frame
     folder) makes the input example."""
     example = pd.DataFrame({"path": [example_clip]}) if example_clip else None
-    return log_packaged_model(checkpoint, registered_model_name(checkpoint), example)
+    return log_packaged_model(checkpoint, registered_model_name(checkpoint), example, tags)
 
 
 def example_clip_folder(clip_index: pd.DataFrame, project_path: Path) -> str | None:
@@ -132,17 +166,56 @@ def example_clip_folder(clip_index: pd.DataFrame, project_path: Path) -> str | N
         return str(folder)
 
 
+def model_description(
+    checkpoint: dict[str, Any], parent_tags: dict[str, str], parent_name: str,
+    scores: dict[str, float],
+) -> str:
+    """What a registered version is, what it was trained on and how its recipe scored."""
+    model = checkpoint["model"]
+    recipe = (
+        f"MOL, preset {model.get('preset')}, variant {model.get('variant')}"
+        if model["architecture"] == "mol" else "flow baseline (STSTNet on onset-apex TV-L1 flow)"
+    )
+    lines = [
+        f"{recipe}; classes {', '.join(checkpoint['classes'])}.",
+        f"Trained on every subject of dataset `{parent_tags.get('dataset.name', '?')}` "
+        f"({checkpoint['n_train_clips']} clips) by run `{parent_name}`, "
+        f"commit {parent_tags.get('git_commit', 'unknown')}"
+        f"{' (uncommitted changes)' if parent_tags.get('git_dirty') == 'true' else ''}.",
+        f"Data: clip_index {parent_tags.get('clip_index_digest', '?')[:12]}, "
+        f"preprocessed_index {parent_tags.get('preprocessed_index_digest', '?')[:12]} "
+        "(sha256 prefixes; whole digests in the tags).",
+    ]
+    if scores:
+        listed = ", ".join(
+            f"{k.removeprefix(SCORES_PREFIX)} {v:.3f}" for k, v in sorted(scores.items())
+            if not k.endswith("n_clips")
+        )
+        lines.append(
+            f"Leave-one-subject-out scores of the same recipe in that run: {listed}. "
+            "This model saw every subject, so no held-out score is its own."
+        )
+    else:
+        lines.append("No leave-one-subject-out scores in that run (evaluation did not run).")
+    return "\n\n".join(lines)
+
+
 class FoldTrackingHooks:
-    """Logs each fold of the training pipeline in a nested MLflow run (see module docstring)."""
+    """Logs each fold of the training pipeline in a nested MLflow run, and annotates the
+    registered final model (see module docstring)."""
 
     def __init__(self) -> None:
         self._fold_runs: dict[str, str] = {}
+        self._fold_started: dict[str, int] = {}
         self._catalog: Any = None
         self._project_path = Path.cwd()
+        self._final: tuple[dict[str, Any], ModelInfo] | None = None
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
         self._fold_runs.clear()
+        self._fold_started.clear()
+        self._final = None
         self._catalog = catalog
         self._project_path = Path(run_params.get("project_path") or Path.cwd())
 
@@ -154,20 +227,114 @@ class FoldTrackingHooks:
             return None
 
     @hook_impl
-    def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        if mlflow.active_run() is None or node.namespace is None:
+    def before_node_run(self, node: Node) -> None:
+        run = mlflow.active_run()
+        if run is None or node.namespace is None or _task(node) != TRAIN_NODE:
             return
-        fold, task = node.namespace, node.name.rsplit(".", 1)[-1]
+        fold = node.namespace
+        self._fold_started[fold] = now_ms()
+        self._fold_runs[fold] = start_fold_run(mlflow.MlflowClient(), run.info.run_id, fold)
+
+    @hook_impl
+    def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        fold = node.namespace
+        if mlflow.active_run() is None or fold not in self._fold_runs:
+            return
+        client, run_id, task = mlflow.MlflowClient(), self._fold_runs[fold], _task(node)
         if task == TRAIN_NODE:
             checkpoint = outputs[f"{fold}.{MODEL}"]
-            self._fold_runs[fold] = log_fold_training(
-                fold, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"], inputs["params:training"]
+            log_fold_training(
+                client, run_id, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"],
+                inputs["params:training"], self._fold_started[fold],
             )
             if fold == FINAL_FOLD:
-                info = log_final_model(checkpoint, self._example_clip())
+                client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
+                parent_tags = client.get_run(mlflow.active_run().info.run_id).data.tags
+                info = log_final_model(
+                    checkpoint, self._example_clip(), lineage_tags(parent_tags)
+                )
+                self._final = (checkpoint, info)
                 logger.info("final model logged as %s, registered as %s", info.model_uri,
                             registered_model_name(checkpoint))
         elif task == PREDICT_NODE:
-            self._fold_runs[fold] = log_fold_scores(
-                fold, outputs[f"{fold}.{PREDICTIONS}"], self._fold_runs.get(fold)
+            log_fold_scores(client, run_id, outputs[f"{fold}.{PREDICTIONS}"])
+            client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
+
+    @hook_impl
+    def on_node_error(self, node: Node) -> None:
+        run_id = self._fold_runs.get(node.namespace or "")
+        if run_id is not None and mlflow.active_run() is not None:
+            mlflow.MlflowClient().set_terminated(
+                run_id, RunStatus.to_string(RunStatus.FAILED), now_ms()
             )
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        run = mlflow.active_run()
+        if run is None or self._final is None:
+            return
+        checkpoint, info = self._final
+        annotate_registered_version(mlflow.MlflowClient(), run.info.run_id, checkpoint, info)
+
+
+def annotate_registered_version(
+    client: mlflow.MlflowClient, run_id: str, checkpoint: dict[str, Any], info: ModelInfo
+) -> None:
+    """Description, lineage tags and a dataset alias for the version ``info`` registered;
+    the run's LOSO scores linked to the logged model and to the dataset they were scored on."""
+    run = client.get_run(run_id)
+    tags = lineage_tags(run.data.tags)
+    scores = link_scores_to_model(client, run, info.model_id)
+    name, version = registered_model_name(checkpoint), str(info.registered_model_version)
+    client.update_model_version(
+        name, version, model_description(checkpoint, run.data.tags, run.info.run_name, scores)
+    )
+    model = checkpoint["model"]
+    version_tags = {
+        **tags,
+        "source_run": run.info.run_name,
+        "architecture": model["architecture"],
+        "trained_on": "every subject (final model; LOSO scores belong to the recipe)",
+        **{f"loso_{k.removeprefix(SCORES_PREFIX)}": f"{v:.4g}" for k, v in scores.items()},
+    }
+    if model.get("preset"):
+        version_tags["preset"] = str(model["preset"])
+    for key, value in version_tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    dataset = run.data.tags.get("dataset.name")
+    if dataset:
+        client.set_registered_model_alias(name, _alias(dataset), version)
+
+
+def link_scores_to_model(
+    client: mlflow.MlflowClient, run: mlflow.entities.Run, model_id: str | None
+) -> dict[str, float]:
+    """The run's ``loso.overall.*`` scores, logged again at their own timestamps with the
+    logged model and the scored dataset attached (MLflow keeps one point, now linked)."""
+    scores = {k: v for k, v in run.data.metrics.items() if k.startswith(SCORES_PREFIX)}
+    if not scores or model_id is None:
+        return scores
+    scored = next(
+        (i.dataset for i in (run.inputs.dataset_inputs if run.inputs else [])
+         if i.dataset.name == SCORED_DATASET), None,
+    )
+    linked = []
+    for key in scores:
+        last = client.get_metric_history(run.info.run_id, key)[-1]
+        linked.append(Metric(
+            key, last.value, last.timestamp, last.step, model_id=model_id,
+            dataset_name=scored.name if scored else None,
+            dataset_digest=scored.digest if scored else None,
+        ))
+    client.log_batch(run.info.run_id, metrics=linked)
+    return scores
+
+
+def _alias(dataset: str) -> str:
+    """A registry alias for a dataset name (letters, digits, ``-`` and ``_`` only)."""
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in dataset).strip("-")
+    return f"dataset-{cleaned}" if cleaned.lower() in {"latest", ""} else cleaned
+
+
+def _task(node: Node) -> str:
+    return node.name.rsplit(".", 1)[-1]

@@ -139,7 +139,10 @@ def log_packaged_model(
     input_example: pd.DataFrame | None = None,
     tags: dict[str, str] | None = None,
 ) -> mlflow.models.model.ModelInfo:
-    """Log ``checkpoint`` as a :class:`MicroExpressionModel` to the active run; register it."""
+    """Log ``checkpoint`` as a :class:`MicroExpressionModel` to the active run; register it.
+
+    The model is logged at its training step: MLflow links the run's metrics of that step to
+    the model, so the run's data counts (step 0) are not mistaken for the model's scores."""
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "checkpoint.pt"
         torch.save(checkpoint, path)
@@ -158,6 +161,7 @@ def log_packaged_model(
                 "clip_frames": checkpoint["clip_frames"],
             },
             tags=tags,
+            step=max(1, int(checkpoint.get("best_step") or 1)),
         )
 
 

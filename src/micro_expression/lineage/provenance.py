@@ -21,12 +21,19 @@ TRACKED_DISTRIBUTIONS = (
 )
 
 
+DATA_PATHS = ("data", "mlruns", "mlflow.db")
+"""What a run writes inside the project: changes there do not make the code dirty."""
+
+
 def code_version(project_path: Path) -> dict[str, str]:
-    """Git commit of ``project_path`` (``unknown`` outside a git checkout), and whether it is
-    dirty."""
+    """Git commit of ``project_path`` (``unknown`` outside a git checkout), and whether its
+    code or configuration differs from that commit (tracked files outside :data:`DATA_PATHS`).
+    """
     try:
         commit = _git(project_path, "rev-parse", "HEAD")
-        changed = _git(project_path, "status", "--porcelain", "--untracked-files=no")
+        excluded = [f":(exclude){path}" for path in DATA_PATHS]
+        changed = _git(project_path, "status", "--porcelain", "--untracked-files=no", "--",
+                       ".", *excluded)
         dirty = "true" if changed else "false"
     except (OSError, subprocess.CalledProcessError):
         return {"git_commit": "unknown", "git_dirty": "unknown"}

@@ -1,0 +1,165 @@
+"""Project commands: ``kedro lineage`` (audit a model or run) and ``kedro relocate-store``."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from micro_expression.lineage.audit import (
+    Lineage,
+    changed_parameters,
+    dataset_parameters,
+    read_lineage,
+)
+from micro_expression.lineage.relocate import relocate_store, store_path
+from micro_expression.lineage.tables import TRACKED_TABLES
+
+# Kedro and kedro-mlflow call an omegaconf function that omegaconf now deprecates: noise in
+# an audit's output, and nothing the user can act on.
+warnings.filterwarnings("ignore", "register_new_resolver", UserWarning)
+
+
+@click.group(name="micro_expression")
+def cli() -> None:
+    """Commands of the micro_expression project."""
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--env", "-e", default=None, help="Kedro configuration environment to read.")
+@click.option("--rescan/--no-rescan", default=True, show_default=True,
+              help="Read the raw dataset again and digest the clip index it gives.")
+def lineage(target: str, env: str | None, rescan: bool) -> None:
+    """Print the lineage of TARGET (models:/name/version, models:/name@alias,
+    models:/name[/latest], runs:/<id> or a run id) and check that the data on disk still
+    has the digests it was made from. Exit status 1 when a table changed, 2 when TARGET
+    cannot be found."""
+    import mlflow
+
+    project = Path.cwd()
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env) as session:
+        context = session.load_context()
+        server = context.config_loader["mlflow"]["server"]
+        mlflow.set_tracking_uri(server["mlflow_tracking_uri"])
+        mlflow.set_registry_uri(server.get("mlflow_registry_uri") or server["mlflow_tracking_uri"])
+        client = mlflow.MlflowClient()
+        try:
+            found = read_lineage(client, target)
+        except (LookupError, mlflow.exceptions.MlflowException) as error:
+            click.echo(f"cannot follow {target}: {error}", err=True)
+            sys.exit(2)
+        _print_chain(found, context.params)
+        mismatched = _check_data(found, project, env, rescan)
+    if mismatched:
+        click.echo(f"\nDATA CHANGED since this run: {', '.join(mismatched)}")
+        sys.exit(1)
+    click.echo("\ndata unchanged since this run")
+
+
+@cli.command(name="relocate-store")
+def relocate() -> None:
+    """Point the local MLflow store's artifact locations at this project's ./mlruns (done
+    on every run too; for a project that was moved or copied and is opened in the UI first)."""
+    from kedro.config import OmegaConfigLoader
+
+    project = Path.cwd()
+    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")
+    uri = str(loader["mlflow"]["server"]["mlflow_tracking_uri"] or "")
+    database = store_path(uri, project)
+    if database is None:
+        click.echo(f"{uri!r} is not a sqlite store in this project: nothing to relocate")
+        return
+    changed = relocate_store(database, project / "mlruns")
+    click.echo(f"{changed} artifact location(s) now under {project / 'mlruns'}")
+
+
+def _print_chain(found: Lineage, defaults: dict[str, Any]) -> None:
+    run, tags = found.run, found.run.data.tags
+    if found.version is not None:
+        version = found.version
+        aliases = f" (aliases: {', '.join(found.aliases)})" if found.aliases else ""
+        click.echo(f"model    {version.name} version {version.version}{aliases}")
+        if version.description:
+            click.echo(_indent(version.description))
+    started = datetime.fromtimestamp(run.info.start_time / 1000, UTC)
+    click.echo(f"run      {run.info.run_name}  [{run.info.run_id}]  {run.info.status}, "
+               f"started {started:%Y-%m-%d %H:%M:%S} UTC")
+    dirty = " with uncommitted changes" if tags.get("git_dirty") == "true" else ", clean tree"
+    click.echo(f"code     commit {tags.get('git_commit', 'unknown')}{dirty}; "
+               f"micro_expression {tags.get('version.micro_expression', '?')}, "
+               f"kedro {tags.get('version.kedro', '?')}, torch {tags.get('version.torch', '?')}")
+    changed = changed_parameters(run.data.params, defaults)
+    click.echo(f"params   {len(run.data.params)} logged, {len(changed)} differ from the defaults"
+               + (":" if changed else ""))
+    for name, (default, used) in changed.items():
+        click.echo(f"           {name} = {used}   (default {default})")
+    dataset = dataset_parameters(tags)
+    click.echo(f"dataset  {dataset.get('name', '?')} at {dataset.get('root', '?')}, "
+               f"{dataset.get('classes', '?')} classes")
+    for name, digest in found.digests.items():
+        logged = found.table_runs.get(name)
+        where = (f"  tables in run {logged.info.run_name} [{logged.info.run_id[:8]}]"
+                 if logged else "")
+        click.echo(f"           {name:<25} sha256 {digest[:16]}…{where}")
+    if found.folds:
+        scores = [f"{f.info.run_name} {f.data.metrics['test_uf1']:.3f}"
+                  for f in found.folds if "test_uf1" in f.data.metrics]
+        click.echo(f"folds    {len(found.folds)} runs" + (f"; UF1 {', '.join(scores)}"
+                                                         if scores else ""))
+    overall = {k: v for k, v in run.data.metrics.items() if k.startswith("loso.overall.")}
+    if overall:
+        click.echo("scores   " + ", ".join(f"{k.removeprefix('loso.overall.')} {v:.3f}"
+                                           for k, v in sorted(overall.items())))
+
+
+def _check_data(found: Lineage, project: Path, env: str | None, rescan: bool) -> list[str]:
+    """Digest the tables on disk (and, with ``rescan``, the raw dataset) again; the names
+    of those that no longer match the run."""
+    click.echo("\nchecking the data on disk against the run's digests")
+    dataset = dataset_parameters(found.run.data.tags)
+    runtime = {"dataset": {k: v for k, v in dataset.items() if k in ("name", "root", "roots",
+                                                                     "classes")}}
+    mismatched = []
+    with KedroSession.create(project_path=project, env=env, runtime_params=runtime) as session:
+        catalog = session.load_context().catalog
+        for name, recorded in found.digests.items():
+            try:
+                now = TRACKED_TABLES[name].digest(catalog.load(name))
+            except Exception as error:  # a missing or unreadable table is a mismatch
+                click.echo(f"  {name:<25} cannot be read now: {error}")
+                mismatched.append(name)
+                continue
+            _report(name, recorded, now, mismatched)
+        if rescan and "clip_index" in found.digests and dataset.get("name"):
+            from micro_expression.pipelines.ingestion.nodes import build_clip_index
+
+            label = f"raw dataset ({dataset['name']})"
+            try:
+                index, _ = build_clip_index(catalog.load("raw_dataset"), dataset)
+                now = TRACKED_TABLES["clip_index"].digest(index)
+            except Exception as error:
+                click.echo(f"  {label:<25} cannot be read now: {error}")
+                mismatched.append(label)
+            else:
+                _report(label, found.digests["clip_index"], now, mismatched)
+    return mismatched
+
+
+def _report(name: str, recorded: str, now: str, mismatched: list[str]) -> None:
+    same = recorded == now
+    click.echo(f"  {name:<25} {'unchanged' if same else 'CHANGED'}  "
+               f"(run {recorded[:12]}, now {now[:12]})")
+    if not same:
+        mismatched.append(name)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"         {line}" if line else "" for line in text.splitlines())

@@ -1,0 +1,137 @@
+"""The lineage of a registered model or a run, read back from MLflow for an audit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mlflow
+import yaml
+from mlflow.entities import Run
+from mlflow.entities.model_registry import ModelVersion
+
+from micro_expression.lineage.tables import TRACKED_TABLES
+
+ARTIFACT_FOLDERS = ("ingestion", "preprocessing")
+
+
+@dataclass
+class Lineage:
+    """What an audit follows: the model version (if one was asked for), the run that made it,
+    its fold runs, and for each tracked table the run that logged it as artifacts."""
+
+    run: Run
+    version: ModelVersion | None = None
+    aliases: list[str] = field(default_factory=list)
+    folds: list[Run] = field(default_factory=list)
+    table_runs: dict[str, Run] = field(default_factory=dict)
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """``{table: sha256}`` of the tracked tables the run read or wrote."""
+        tags = self.run.data.tags
+        return {name: tags[f"{name}_digest"] for name in TRACKED_TABLES if f"{name}_digest" in tags}
+
+
+def resolve_target(client: mlflow.MlflowClient, target: str) -> tuple[Run, ModelVersion | None]:
+    """The run behind ``target`` (``models:/name/version``, ``models:/name@alias``,
+    ``models:/name[/latest]``, ``runs:/<id>/...`` or a bare run id) and the model version."""
+    if target.startswith("models:/"):
+        name, _, rest = target.removeprefix("models:/").partition("/")
+        if "@" in name:
+            name, alias = name.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        elif rest in ("", "latest"):
+            versions = client.search_model_versions(f"name='{name}'")
+            if not versions:
+                raise LookupError(f"no version of model {name!r} is registered")
+            version = max(versions, key=lambda v: int(v.version))
+        else:
+            version = client.get_model_version(name, rest)
+        if not version.run_id:
+            raise LookupError(f"{target}: the version names no run")
+        return client.get_run(version.run_id), version
+    run_id = target.removeprefix("runs:/").split("/", 1)[0]
+    return client.get_run(run_id), None
+
+
+def read_lineage(client: mlflow.MlflowClient, target: str) -> Lineage:
+    """Everything :class:`Lineage` holds for ``target`` (see :func:`resolve_target`)."""
+    run, version = resolve_target(client, target)
+    aliases = list(version.aliases) if version is not None else []
+    folds = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'",
+        order_by=["attributes.start_time ASC"],
+    )
+    lineage = Lineage(run=run, version=version, aliases=aliases, folds=list(folds))
+    for name, digest in lineage.digests.items():
+        logged = table_run(client, run, name, digest)
+        if logged is not None:
+            lineage.table_runs[name] = logged
+    return lineage
+
+
+def table_run(client: mlflow.MlflowClient, run: Run, name: str, digest: str) -> Run | None:
+    """The earliest run of ``run``'s experiment that logged table ``name`` with ``digest``
+    as an artifact (the run itself when it did)."""
+    candidates = client.search_runs(
+        [run.info.experiment_id], f"tags.{name}_digest = '{digest}'",
+        order_by=["attributes.start_time ASC"],
+    )
+    for candidate in candidates:
+        for folder in ARTIFACT_FOLDERS:
+            paths = {a.path for a in client.list_artifacts(candidate.info.run_id, folder)}
+            if f"{folder}/{name}.csv" in paths:
+                return candidate
+    return None
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``, as kedro-mlflow logs parameters."""
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def changed_parameters(
+    logged: Mapping[str, str], defaults: Mapping[str, Any]
+) -> dict[str, tuple[str, str]]:
+    """``{name: (default, used)}`` for each logged parameter whose value is not the default
+    (``<none>`` where the defaults lack it); compared as MLflow stores them, as text."""
+    flat_defaults = flatten(defaults)
+    changed = {}
+    for name, used in sorted(logged.items()):
+        default = str(flat_defaults[name]) if name in flat_defaults else "<none>"
+        if _same(default, used):
+            continue
+        changed[name] = (default, used)
+    return changed
+
+
+def dataset_parameters(tags: Mapping[str, str]) -> dict[str, Any]:
+    """The ``dataset`` parameters a run recorded as ``dataset.*`` tags, typed again."""
+    nested: dict[str, Any] = {}
+    for key, text in tags.items():
+        if not key.startswith("dataset."):
+            continue
+        *parents, leaf = key.removeprefix("dataset.").split(".")
+        node = nested
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        textual = leaf in ("name", "root") or parents == ["roots"]
+        node[leaf] = text if textual or not text else yaml.safe_load(text)
+    return nested
+
+
+def _same(default: str, used: str) -> bool:
+    if default == used:
+        return True
+    try:  # "0.002" and "2e-3", "1" and "1.0"
+        return float(default) == float(used)
+    except ValueError:
+        return False
