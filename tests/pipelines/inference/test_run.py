@@ -78,6 +78,14 @@ def client(project: Path) -> mlflow.MlflowClient:
     return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+def latest_run(project: Path) -> mlflow.entities.Run:
+    mlflow_client = client(project)
+    return mlflow_client.search_runs(
+        [mlflow_client.get_experiment_by_name("micro_expression").experiment_id],
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )[0]
+
+
 def test_a_frame_folder_is_scored_and_traced_to_the_model(project):
     folder = clip_folder(project)
     result, predictions = infer(project, folder)
@@ -91,10 +99,8 @@ def test_a_frame_folder_is_scored_and_traced_to_the_model(project):
     mlflow_client = client(project)
     version = mlflow_client.get_model_version(MODEL, "1")
     assert row.model_run_id == version.run_id
-    run = mlflow_client.search_runs(
-        [mlflow_client.get_experiment_by_name("micro_expression").experiment_id],
-        order_by=["attributes.start_time DESC"], max_results=1,
-    )[0]
+    run = latest_run(project)
+    assert run.data.tags["inference.source"] == str(folder)
     assert run.data.tags["inference.model_uri"] == "models:/micro-expression-mol/1"
     assert run.data.tags["inference.model_run_id"] == version.run_id
     assert len(run.data.tags["inference.input_digest"]) == 64
@@ -156,6 +162,10 @@ def test_bad_clips_in_a_dataset_root_are_rows_with_reasons(project, tmp_path):
     assert reasons[f"casme2/sub01/{sub01[0].name}"].startswith("detect: no face found")
     assert reasons[f"casme2/sub01/{sub01[1].name}"].startswith("read: unreadable frame")
     assert (predictions["status"] == "scored").sum() == len(predictions) - 2
+    run = latest_run(project)
+    assert run.data.tags["inference.source"] == str(root)  # the path given, not a clip's row
+    assert run.data.tags["inference.clips_rejected"] == "2"
+    assert run.info.run_name.startswith("inference · dataset · latest micro-expression-mol · ")
 
 
 def test_sources_with_nothing_usable_stop_naming_themselves(project, tmp_path):

@@ -205,10 +205,10 @@ def _clip_bars(scored: pd.DataFrame, columns: list[str], names: list[str]) -> Fi
     return figure
 
 
-def inference_tags(predictions: pd.DataFrame, clips: pd.DataFrame, model: LoadedModel
-                   ) -> dict[str, Any]:
+def inference_tags(predictions: pd.DataFrame, clips: pd.DataFrame, model: LoadedModel,
+                   inference: dict[str, Any]) -> dict[str, Any]:
     """What the run's MLflow record needs to trace its predictions: the model (URI, name,
-    version, training run) and a digest of the input frames."""
+    version, training run), the path the user gave and a digest of the input frames."""
     digest = hashlib.sha256("\n".join(sorted(clips["content_hash"])).encode()).hexdigest()
     return {
         "inference.model_uri": model.uri,
@@ -216,7 +216,7 @@ def inference_tags(predictions: pd.DataFrame, clips: pd.DataFrame, model: Loaded
         "inference.model_version": model.version,
         "inference.model_run_id": model.run_id,
         "inference.input_digest": digest,
-        "inference.source": predictions["source"].iloc[0],
+        "inference.source": str(inference["source"]),
         "inference.clips_scored": int((predictions["status"] == SCORED).sum()),
         "inference.clips_rejected": int((predictions["status"] == REJECTED_STATUS).sum()),
     }

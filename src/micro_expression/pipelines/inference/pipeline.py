@@ -43,7 +43,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 inference_tags,
-                inputs=["inference_predictions", "inference_clips", "inference_model"],
+                inputs=["inference_predictions", "inference_clips", "inference_model",
+                        "params:inference"],
                 outputs="inference_tags",
                 name="tag_inference_run",
             ),
