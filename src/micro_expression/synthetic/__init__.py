@@ -9,18 +9,14 @@ sensor noise and JPEG compression. ``load_ground_truth`` gives each clip's exact
 landmarks; ``ground_truth_path_for_frame`` finds it from a frame path.
 """
 
-from micro_expression.synthetic.corpus import (
-    ClipSpec,
-    GeneratedCorpus,
-    SubjectSpec,
-    generate_corpus,
-)
+from micro_expression.synthetic.corpus import generate_corpus
 from micro_expression.synthetic.ground_truth import (
     ClipGroundTruth,
     ground_truth_path_for_frame,
     load_ground_truth,
 )
 from micro_expression.synthetic.params import SyntheticParams, parse_params
+from micro_expression.synthetic.specs import ClipSpec, GeneratedCorpus, SubjectSpec
 
 __all__ = [
     "ClipGroundTruth",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,9 +17,7 @@ from micro_expression.synthetic.render import (
     render_frames,
     sample_illumination,
 )
-
-if TYPE_CHECKING:
-    from micro_expression.synthetic.corpus import ClipSpec
+from micro_expression.synthetic.specs import ClipSpec
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -22,9 +22,7 @@ from micro_expression.synthetic.clip import RenderedClip, render_clip
 from micro_expression.synthetic.coding_sheet import SHEET_FILENAME, coding_sheet_bytes
 from micro_expression.synthetic.face import IdentityFace, render_identity
 from micro_expression.synthetic.ground_truth import FRAMES_FOLDER, GROUND_TRUTH_FOLDER
-
-if TYPE_CHECKING:
-    from micro_expression.synthetic.corpus import ClipSpec, GeneratedCorpus
+from micro_expression.synthetic.specs import ClipSpec, GeneratedCorpus
 
 logger = logging.getLogger(__name__)
 
