@@ -2,7 +2,12 @@ import cv2
 import numpy as np
 import pytest
 
-from micro_expression.flow.tvl1 import create_tvl1, tvl1_flow, tvl1_sequence
+from micro_expression.flow.tvl1 import (
+    brightness_matched,
+    create_tvl1,
+    tvl1_flow,
+    tvl1_sequence,
+)
 
 
 def smooth_texture(size: int = 144, seed: int = 0) -> np.ndarray:
@@ -61,3 +66,28 @@ def test_sequence_gives_one_flow_per_consecutive_pair(seeded):
     flows = tvl1_sequence(create_tvl1({"nscales": 3, "use_initial_flow": seeded}), frames)
     assert flows.shape == (3, 64, 64, 2)
     assert np.allclose(flows[:, 12:-12, 12:-12].mean(axis=(1, 2)), (0.5, 0.0), atol=0.1)
+
+
+def test_brightness_matching_keeps_a_flicker_from_reading_as_motion():
+    """A 0.1 px shift under a 2 % brightness change (a few grey levels, as a flickering light
+    or the generated corpus's flicker): matched brightness recovers the shift."""
+    texture = smooth_texture(seed=3)
+    first = to_uint8(texture, texture.std())
+    second = np.clip(to_uint8(shifted(texture, 0.1, 0.0), texture.std()) * 1.02, 0, 255)
+    frames = np.stack([first, second.astype(np.uint8)])
+
+    def error(images):
+        inner = tvl1_flow(create_tvl1(), images[0], images[1])[16:-16, 16:-16]
+        return np.hypot(inner[..., 0] - 0.1, inner[..., 1]).mean()
+
+    matched = brightness_matched(frames, "gain")
+    assert matched.dtype == np.float32 and matched.max() <= 1.0
+    assert matched[1].mean() == pytest.approx(matched[0].mean(), rel=1e-5)
+    assert error(matched) < 0.5 * error(frames)
+    assert error(matched) < 0.05
+    assert brightness_matched(frames, "none") is frames
+
+
+def test_unknown_brightness_matching_is_named():
+    with pytest.raises(ValueError, match="brightness matching must be one of"):
+        brightness_matched(np.zeros((2, 8, 8), np.uint8), "histogram")

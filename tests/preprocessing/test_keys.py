@@ -26,6 +26,7 @@ def test_key_is_stable_and_ignores_execution_settings():
         {"face_margin": 0.2},
         {"detection": {"retry_upsample": None}},
         {"tvl1": {"lambda": 0.3}},
+        {"flow_brightness": "gain"},
     ],
 )
 def test_output_settings_change_the_key(change):
@@ -63,6 +64,7 @@ def test_index_digest_ignores_order():
         ({"workers": 0}, "workers"),
         ({"qa_clips": 0}, r"qa_clips must be >= 1"),
         ({"colour": True}, "colour"),
+        ({"flow_brightness": "histogram"}, r"flow_brightness must be one of \('gain', 'none'\)"),
         ({"detection": {"upsampling": 1}}, "upsampling"),
     ],
 )
@@ -76,3 +78,9 @@ def test_detection_levels_and_workers():
     assert config.upsample_levels == (1, 2)
     assert PreprocessingConfig(retry_upsample=None).upsample_levels == (0,)
     assert PreprocessingConfig(workers=None).n_workers >= 1
+
+
+def test_a_model_from_before_brightness_matching_keeps_its_preprocessing():
+    settings = PreprocessingConfig().output_settings()
+    del settings["flow_brightness"]
+    assert PreprocessingConfig.from_settings(settings).flow_brightness == "none"

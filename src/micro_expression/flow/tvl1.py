@@ -41,13 +41,34 @@ def create_tvl1(params: Mapping[str, Any] | None = None) -> cv2.optflow.DualTVL1
     return estimator
 
 
+BRIGHTNESS_MATCHING = ("gain", "none")
+
+
+def brightness_matched(frames: np.ndarray, matching: str = "gain") -> np.ndarray:
+    """(T, H, W) uint8 frames as TV-L1 input: with ``gain``, float32 in about [0, 1], each
+    frame scaled to the mean brightness of the first; with ``none``, unchanged.
+
+    TV-L1 assumes constant brightness: a flicker of a few grey levels between frames outweighs
+    the image change of a sub-pixel motion, and is read as motion.
+    """
+    if matching == "none":
+        return frames
+    if matching != "gain":
+        raise ValueError(f"brightness matching must be one of {BRIGHTNESS_MATCHING}, "
+                         f"got {matching!r}")
+    images = frames.astype(np.float32) / 255.0
+    means = images.mean(axis=(1, 2), keepdims=True)
+    return images * (means[0] / np.maximum(means, 1e-6))
+
+
 def tvl1_flow(
     estimator: cv2.optflow.DualTVL1OpticalFlow,
     first: np.ndarray,
     second: np.ndarray,
     initial: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Forward flow from ``first`` to ``second`` (grayscale uint8 images of one size).
+    """Forward flow from ``first`` to ``second`` (grayscale images of one size: uint8, or
+    float32 in [0, 1]).
 
     ``initial`` seeds the estimate when the estimator was created with ``use_initial_flow``.
     """
@@ -62,7 +83,8 @@ def tvl1_flow(
 def tvl1_sequence(
     estimator: cv2.optflow.DualTVL1OpticalFlow, frames: np.ndarray
 ) -> np.ndarray:
-    """Flows between consecutive frames of (T, H, W) uint8: a (T-1, H, W, 2) float32 array.
+    """Flows between consecutive frames of (T, H, W) uint8 (or float32 in [0, 1]): a
+    (T-1, H, W, 2) float32 array.
 
     With ``use_initial_flow`` set, each pair starts from the previous pair's flow.
     """

@@ -22,7 +22,12 @@ from micro_expression.face.detection import (
     detect_face,
     predict_landmarks,
 )
-from micro_expression.flow.tvl1 import create_tvl1, tvl1_flow, tvl1_sequence
+from micro_expression.flow.tvl1 import (
+    brightness_matched,
+    create_tvl1,
+    tvl1_flow,
+    tvl1_sequence,
+)
 from micro_expression.preprocessing.apex import flow_apex_index, sheet_apex_index
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
@@ -150,17 +155,19 @@ def preprocess_clip(
     with stopwatch("warp"):
         crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size) for i in needed}
     estimator = _estimator(json.dumps(dict(config.tvl1), sort_keys=True))
+
+    def flow_input(indices: Sequence[int]) -> np.ndarray:
+        return brightness_matched(np.stack([crops[i] for i in indices]), config.flow_brightness)
+
     with stopwatch("tvl1"):
-        flows = np.stack(
-            [tvl1_sequence(estimator, np.stack([crops[i] for i in sample])) for sample in samples]
-        )
+        flows = np.stack([tvl1_sequence(estimator, flow_input(sample)) for sample in samples])
     if sheet_apex is not None:
         apexes = np.full(len(samples), sheet_apex, dtype=np.int64)
     else:
         apexes = flow_apex_index(flows, samples)
     with stopwatch("tvl1"):
         apex_flow = np.stack(
-            [tvl1_flow(estimator, crops[sample[0]], crops[a]) for sample, a in zip(samples, apexes)]
+            [tvl1_flow(estimator, *flow_input([s[0], a])) for s, a in zip(samples, apexes)]
         )
     return ClipArrays(
         frames=np.stack([[crops[i] for i in sample] for sample in samples]),

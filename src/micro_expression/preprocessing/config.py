@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from micro_expression.flow.tvl1 import BRIGHTNESS_MATCHING
+
 ALIGNMENTS = ("per_clip", "per_frame")
 SAMPLINGS = ("even", "strided")
 
@@ -24,6 +26,7 @@ class PreprocessingConfig:
     upsample: int = 0
     retry_upsample: int | None = 1
     tvl1: Mapping[str, Any] = field(default_factory=dict)
+    flow_brightness: str = "none"
     workers: int | None = None
     qa_clips: int = 4
 
@@ -32,6 +35,9 @@ class PreprocessingConfig:
             raise ValueError(f"alignment must be one of {ALIGNMENTS}, got {self.alignment!r}")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.flow_brightness not in BRIGHTNESS_MATCHING:
+            raise ValueError(f"flow_brightness must be one of {BRIGHTNESS_MATCHING}, "
+                             f"got {self.flow_brightness!r}")
         if self.frames_per_sample < 2:
             raise ValueError(f"frames_per_sample must be >= 2, got {self.frames_per_sample}")
         if self.face_margin < 0:
@@ -73,6 +79,8 @@ class PreprocessingConfig:
             upsample=int(levels[0]),
             retry_upsample=int(levels[1]) if len(levels) > 1 else None,
             tvl1=dict(settings["tvl1"]),
+            # Models trained before brightness matching existed carry no such setting.
+            flow_brightness=settings.get("flow_brightness", "none"),
             **execution,
         )
 
@@ -99,4 +107,5 @@ class PreprocessingConfig:
             "face_margin": float(self.face_margin),
             "upsample_levels": list(self.upsample_levels),
             "tvl1": dict(sorted(self.tvl1.items())),
+            "flow_brightness": self.flow_brightness,
         }
