@@ -53,6 +53,19 @@ def set_parameters(project: Path, pipeline: str, updates: dict) -> None:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+def configure_tiny_run(project: Path, subjects: int, workers: int = 2) -> None:
+    """A generated corpus of ``subjects`` x 3 small clips and a few training steps per fold:
+    the whole pipeline in about a minute, every stage exercised."""
+    set_parameters(project, "synthetic", {"synthetic": {
+        "subjects": subjects, "clips_per_class": 1, "frame_count": [9, 11],
+        "image_size": [240, 320], "face_width_px": [110, 120], "amplitude_px": [0.8, 2.0],
+    }})
+    set_parameters(project, "preprocessing", {"preprocessing": {"workers": workers,
+                                                                 "qa_clips": 1}})
+    set_parameters(project, "training", {"training": {
+        "steps": 3, "batch_size": 3, "threads": 1, "schedule": {"warmup_steps": 0}}})
+
+
 def _deep_update(target: dict, updates: dict) -> None:
     for key, value in updates.items():
         if isinstance(value, dict) and isinstance(target.get(key), dict):

@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
-from tests.kedro_project import copy_project, kedro_run, set_parameters
+from tests.kedro_project import configure_tiny_run, copy_project, kedro_run, set_parameters
 
 SUBJECTS = ["synthetic/sub01", "synthetic/sub02", "synthetic/sub03"]
 FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
@@ -23,13 +23,7 @@ FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
 def tiny_run(tmp_path_factory):
     """A project copy with a 3-subject corpus, run once with the default `kedro run`."""
     project = copy_project(tmp_path_factory.mktemp("default_run") / "project")
-    set_parameters(project, "synthetic", {"synthetic": {
-        "subjects": 3, "clips_per_class": 1, "frame_count": [9, 11], "image_size": [240, 320],
-        "face_width_px": [110, 120], "amplitude_px": [0.8, 2.0],
-    }})
-    set_parameters(project, "preprocessing", {"preprocessing": {"workers": 2, "qa_clips": 1}})
-    set_parameters(project, "training", {"training": {
-        "steps": 3, "batch_size": 3, "threads": 1, "schedule": {"warmup_steps": 0}}})
+    configure_tiny_run(project, subjects=3)
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     result = kedro_run(project)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.kedro_project import copy_project, kedro_run, set_parameters
+from tests.kedro_project import configure_tiny_run, copy_project, kedro_run
 from tests.readers.fixtures import write_garbage
 
 MODEL = "micro-expression-mol"
@@ -32,13 +32,7 @@ pytestmark = pytest.mark.slow
 def project(tmp_path_factory):
     """A project copy with a tiny corpus whose final model (a few steps) is registered."""
     project = copy_project(tmp_path_factory.mktemp("inference") / "project")
-    set_parameters(project, "synthetic", {"synthetic": {
-        "subjects": 2, "clips_per_class": 1, "frame_count": [9, 11], "image_size": [240, 320],
-        "face_width_px": [110, 120], "amplitude_px": [0.8, 2.0],
-    }})
-    set_parameters(project, "preprocessing", {"preprocessing": {"workers": 2, "qa_clips": 1}})
-    set_parameters(project, "training", {"training": {
-        "steps": 3, "batch_size": 3, "threads": 1, "schedule": {"warmup_steps": 0}}})
+    configure_tiny_run(project, subjects=2)
     prepared = kedro_run(project, "--pipelines", "synthetic,ingestion,preprocessing,splitting")
     assert prepared.returncode == 0, prepared.stderr[-3000:]
     trained = kedro_run(project, "--pipelines", "training", "--namespaces", "final")
