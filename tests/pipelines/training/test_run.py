@@ -6,6 +6,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+import torch
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -121,3 +122,19 @@ def test_loso_runs_log_folds_in_nested_runs_and_register_the_final_models(projec
     assert version.run_id == parent
     model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODELS['flow_baseline']}/1")
     assert model.unwrap_python_model().classifier.architecture == "flow_baseline"
+
+
+def test_a_fold_that_fails_leaves_a_failed_fold_run(project):
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA to make training fail")
+    params = {"training": {**RUNTIME_PARAMS["training"], "device": "cuda"}}
+    run(project, pipeline_names=["splitting"])
+    with pytest.raises(ValueError, match="torch sees no CUDA device"):
+        run(project, params, pipeline_names=["training"], namespaces=[FOLDS[0]])
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("micro_expression")
+    (fold,) = client.search_runs([experiment.experiment_id], f"tags.fold = '{FOLDS[0]}'")
+    assert fold.info.status == "FAILED"
+    assert fold.info.start_time <= fold.info.end_time
