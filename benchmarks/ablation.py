@@ -153,7 +153,7 @@ def ablation_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Mean and standard deviation over seeds of each arm on the default corpus."""
     frame = pd.DataFrame([r for r in records if r["point"] == "default"])
     table = frame.groupby("arm")[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
-    table["seeds"] = frame.groupby("arm")["seed"].nunique()
+    table[("seeds", "count")] = frame.groupby("arm")["seed"].nunique()
     return table.reindex([a for a in ARMS if a in table.index])
 
 
@@ -264,7 +264,7 @@ def main() -> None:
             if pd.isna(mean):
                 return "-"
             return f"{mean:.3f}" if pd.isna(std) else f"{mean:.3f} ± {std:.3f}"
-        print(f"| {ARMS[arm][0]} | {int(row['seeds'].iloc[0])} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
+        print(f"| {ARMS[arm][0]} | {int(row[('seeds', 'count')])} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
               f"{cell('accuracy')} | {cell('flow_epe')} | {cell('landmark_nme')} | "
               f"{row[('seconds', 'mean')]:.0f} |")
     if sweep is not None:
