@@ -264,7 +264,8 @@ def main() -> None:
             if pd.isna(mean):
                 return "-"
             return f"{mean:.3f}" if pd.isna(std) else f"{mean:.3f} ± {std:.3f}"
-        print(f"| {ARMS[arm][0]} | {int(row[('seeds', 'count')])} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
+        seeds = int(row[("seeds", "count")])
+        print(f"| {ARMS[arm][0]} | {seeds} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
               f"{cell('accuracy')} | {cell('flow_epe')} | {cell('landmark_nme')} | "
               f"{row[('seconds', 'mean')]:.0f} |")
     if sweep is not None:
