@@ -80,13 +80,13 @@ def start_fold_run(client: mlflow.MlflowClient, parent_id: str, fold: str) -> st
 def log_fold_training(
     client: mlflow.MlflowClient,
     run_id: str,
+    fold: str,
     checkpoint: dict[str, Any],
     history: pd.DataFrame,
     params: dict[str, Any],
     started_ms: int,
 ) -> None:
     """Parameters, per-step losses and checkpoint of one fold, into its run."""
-    fold = client.get_run(run_id).data.tags["fold"]
     if checkpoint["held_out_subject"] is not None:
         client.set_tag(run_id, "held_out_subject", checkpoint["held_out_subject"])
     flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
@@ -244,7 +244,7 @@ class FoldTrackingHooks:
         if task == TRAIN_NODE:
             checkpoint = outputs[f"{fold}.{MODEL}"]
             log_fold_training(
-                client, run_id, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"],
+                client, run_id, fold, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"],
                 inputs["params:training"], self._fold_started[fold],
             )
             if fold == FINAL_FOLD:

@@ -24,14 +24,17 @@ class LoadedModel:
     run_id: str | None
 
 
-def resolve_model_uri(uri: str) -> tuple[str, str | None, str | None]:
+def resolve_model_uri(
+    uri: str, client: Any = None
+) -> tuple[str, str | None, str | None]:
     """(loadable URI, registry name, version) of ``uri``: ``models:/name`` and
-    ``models:/name/latest`` become the newest version, aliases their version."""
+    ``models:/name/latest`` become the newest version, aliases their version. ``client``
+    (an ``MlflowClient``) reads the registry; default: the active tracking settings."""
     import mlflow
 
     if not uri.startswith("models:/"):
         return uri, None, None
-    client = mlflow.MlflowClient()
+    client = client or mlflow.MlflowClient()
     reference = uri.removeprefix("models:/")
     name, _, rest = reference.partition("/")
     if "@" in name:

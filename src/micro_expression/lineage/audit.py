@@ -8,9 +8,11 @@ from typing import Any
 
 import mlflow
 import yaml
+from kedro.io import DatasetError
 from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
 
+from micro_expression.io.packaged_model import resolve_model_uri
 from micro_expression.lineage.tables import TRACKED_TABLES
 
 ARTIFACT_FOLDERS = ("ingestion", "preprocessing")
@@ -38,17 +40,11 @@ def resolve_target(client: mlflow.MlflowClient, target: str) -> tuple[Run, Model
     """The run behind ``target`` (``models:/name/version``, ``models:/name@alias``,
     ``models:/name[/latest]``, ``runs:/<id>/...`` or a bare run id) and the model version."""
     if target.startswith("models:/"):
-        name, _, rest = target.removeprefix("models:/").partition("/")
-        if "@" in name:
-            name, alias = name.split("@", 1)
-            version = client.get_model_version_by_alias(name, alias)
-        elif rest in ("", "latest"):
-            versions = client.search_model_versions(f"name='{name}'")
-            if not versions:
-                raise LookupError(f"no version of model {name!r} is registered")
-            version = max(versions, key=lambda v: int(v.version))
-        else:
-            version = client.get_model_version(name, rest)
+        try:
+            _, name, number = resolve_model_uri(target, client)
+        except DatasetError as error:
+            raise LookupError(str(error)) from error
+        version = client.get_model_version(name, number)
         if not version.run_id:
             raise LookupError(f"{target}: the version names no run")
         return client.get_run(version.run_id), version
