@@ -7,16 +7,21 @@ the benchmark neither depends on nor disturbs ``data/`` and the project's model 
 * **Ablation** (workspace ``default``, the default generated corpus): each arm below is one
   LOSO run (`--pipelines splitting,training,evaluation`, every fold plus the final model) per
   training seed; overall clip scores, the model's flow EPE and landmark NME, seconds.
+* **Harder settings** (``--at POINT ...``): the same arms and seeds on a sweep point's corpus
+  (for example ``--at default amplitude_x0.5``).
 * **Difficulty sweep** (``--sweep``): corpora whose action-unit amplitude is scaled, or whose
   head jitter is raised (and one drawn from another corpus seed at the default difficulty),
   each scored with MOL (``full``) and the flow baseline at the first training seed.
 
-Prints Markdown tables, writes ``benchmarks/results/ablation.json`` (appended run by run:
-an interrupted benchmark resumes where it stopped) and ``benchmarks/results/difficulty_sweep.png``,
+Each record names the flow targets it was trained with (``preprocessing.flow_brightness`` of
+the configuration; records from before that parameter count as ``none``); tables show the
+records of the current configuration only. Prints Markdown tables, writes
+``benchmarks/results/ablation.json`` (appended run by run: an interrupted benchmark resumes
+where it stopped) and ``benchmarks/results/difficulty_sweep.png``,
 and logs both to the project's MLflow store (experiment ``micro_expression_benchmarks``).
 
-Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--sweep [--points ...]]
-[--fresh] [--report]``
+Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--at default ...]
+[--sweep [--points ...]] [--threads N] [--fresh] [--report]``
 """
 
 from __future__ import annotations
@@ -77,6 +82,18 @@ SWEEP = {
 SWEEP_ARMS = ("full", "flow_baseline")
 
 
+def flow_targets() -> str:
+    """The configured flow-target brightness handling, which changes what flow arms learn."""
+    params = yaml.safe_load((ROOT / "conf" / "base" / "parameters_preprocessing.yml").read_text())
+    return str(params["preprocessing"]["flow_brightness"])
+
+
+def current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records measured with the configured flow targets."""
+    targets = flow_targets()
+    return [r for r in records if r.get("flow_targets", "none") == targets]
+
+
 def make_workspace(name: str, synthetic: dict[str, Any] | None = None) -> Path:
     """A project copy (configuration only) with ``synthetic`` parameter overrides in conf/local."""
     workspace = WORKSPACES / name
@@ -114,9 +131,11 @@ def prepare_corpus(workspace: Path) -> float:
     return kedro_run(workspace, "data", "--pipelines", "synthetic,ingestion,preprocessing")
 
 
-def run_arm(workspace: Path, arm: str, seed: int) -> dict[str, Any]:
+def run_arm(workspace: Path, arm: str, seed: int, threads: int | None) -> dict[str, Any]:
     """One LOSO run of ``arm`` at training seed ``seed``: its overall scores and seconds."""
     params = {**ARMS[arm][1], "training.seed": str(seed)}
+    if threads:
+        params["training.threads"] = str(threads)
     seconds = kedro_run(
         workspace, f"{arm}_seed{seed}", "--pipelines", "splitting,training,evaluation",
         "--params", ",".join(f"{k}={v}" for k, v in params.items()),
@@ -138,20 +157,21 @@ def save_records(records: list[dict[str, Any]]) -> None:
 
 
 def measure(records: list[dict[str, Any]], workspace: Path, point: str, arm: str,
-            seed: int) -> None:
+            seed: int, threads: int | None = None) -> None:
     """Run one (point, arm, seed) unless the records already hold it; append and save."""
-    if any((r["point"], r["arm"], r["seed"]) == (point, arm, seed) for r in records):
+    if any((r["point"], r["arm"], r["seed"]) == (point, arm, seed) for r in current(records)):
         return
-    row = {"point": point, "arm": arm, "seed": seed, **run_arm(workspace, arm, seed)}
+    row = {"point": point, "arm": arm, "seed": seed, "flow_targets": flow_targets(),
+           **run_arm(workspace, arm, seed, threads)}
     records.append(row)
     save_records(records)
     print(f"{point} {arm} seed {seed}: UF1 {row['uf1']:.3f} UAR {row['uar']:.3f} "  # noqa: T201
           f"({row['seconds']:.0f} s)", flush=True)
 
 
-def ablation_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of each arm on the default corpus."""
-    frame = pd.DataFrame([r for r in records if r["point"] == "default"])
+def ablation_table(records: list[dict[str, Any]], point: str = "default") -> pd.DataFrame:
+    """Mean and standard deviation over seeds of each arm on one corpus (current targets)."""
+    frame = pd.DataFrame([r for r in current(records) if r["point"] == point])
     table = frame.groupby("arm")[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
     table[("seeds", "count")] = frame.groupby("arm")["seed"].nunique()
     return table.reindex([a for a in ARMS if a in table.index])
@@ -164,7 +184,7 @@ def sweep_table(records: list[dict[str, Any]], seed: int) -> pd.DataFrame:
         {"point": r["point"], "amplitude_scale": points[r["point"]][0],
          "head_jitter_px": points[r["point"]][1], "arm": r["arm"], "uf1": r["uf1"],
          "uar": r["uar"]}
-        for r in records
+        for r in current(records)
         if r["point"] in points and r["arm"] in SWEEP_ARMS and r["seed"] == seed
         and points[r["point"]][2] is None
     ]
@@ -199,64 +219,42 @@ def plot_sweep(table: pd.DataFrame) -> None:
     figure.savefig(FIGURE, dpi=120)
 
 
-def log_to_mlflow(ablation: pd.DataFrame, sweep: pd.DataFrame | None) -> None:
+def log_to_mlflow(ablations: dict[str, pd.DataFrame], sweep: pd.DataFrame | None) -> None:
     """The tables (and the sweep figure) as artifacts of one run in the project's store."""
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{ROOT / 'mlflow.db'}")
     mlflow.set_experiment("micro_expression_benchmarks")
     with mlflow.start_run(run_name="ablation"):
-        mlflow.log_text(ablation.to_csv(), "ablation.csv")
+        mlflow.set_tag("flow_targets", flow_targets())
         mlflow.log_artifact(str(RECORDS))
+        for point, table in ablations.items():
+            mlflow.log_text(table.to_csv(), f"ablation_{point}.csv")
+            for arm, row in table.iterrows():
+                mlflow.log_metric(f"{point}.{arm}.uf1_mean", float(row[("uf1", "mean")]))
         if sweep is not None:
             mlflow.log_text(sweep.to_csv(index=False), "difficulty_sweep.csv")
             mlflow.log_artifact(str(FIGURE))
-        for arm, row in ablation.iterrows():
-            mlflow.log_metric(f"{arm}.uf1_mean", float(row[("uf1", "mean")]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
-    parser.add_argument("--sweep", action="store_true", help="also run the difficulty sweep")
-    parser.add_argument("--points", nargs="+", choices=list(SWEEP), default=list(SWEEP),
-                        help="sweep points to measure, in this order (default: all)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="forget earlier records and workspaces instead of resuming")
-    parser.add_argument("--report", action="store_true",
-                        help="measure nothing: tables, figure and MLflow run from the records")
-    args = parser.parse_args()
-    if args.fresh:
-        shutil.rmtree(WORKSPACES, ignore_errors=True)
-        RECORDS.unlink(missing_ok=True)
-    records = load_records()
+def point_workspace(point: str) -> Path:
+    """The workspace of a corpus: the default one, or a sweep point's."""
+    if point == "default":
+        return make_workspace("default")
+    scale, jitter, corpus_seed = SWEEP[point]
+    synthetic: dict[str, Any] = {
+        "amplitude_px": [DEFAULT_AMPLITUDE[0] * scale, DEFAULT_AMPLITUDE[1] * scale],
+        "nuisance": {"head_jitter_px": jitter},
+    }
+    if corpus_seed is not None:
+        synthetic["seed"] = corpus_seed
+    return make_workspace(point, synthetic)
 
-    if not args.report:
-        workspace = make_workspace("default")
-        prepare_corpus(workspace)
-        for seed in args.seeds:
-            for arm in args.arms:
-                measure(records, workspace, "default", arm, seed)
 
-    sweep = None
-    if args.sweep:
-        for point in args.points if not args.report else ():
-            scale, jitter, corpus_seed = SWEEP[point]
-            synthetic = {"amplitude_px": [DEFAULT_AMPLITUDE[0] * scale,
-                                          DEFAULT_AMPLITUDE[1] * scale],
-                         "nuisance": {"head_jitter_px": jitter}}
-            if corpus_seed is not None:
-                synthetic["seed"] = corpus_seed
-            point_workspace = make_workspace(point, synthetic)
-            prepare_corpus(point_workspace)
-            for arm in SWEEP_ARMS:
-                measure(records, point_workspace, point, arm, args.seeds[0])
-        sweep = sweep_table(records, args.seeds[0])
-        plot_sweep(sweep)
-
-    table = ablation_table(records)
-    print("\n| arm | seeds | UF1 | UAR | accuracy | flow EPE (px) | landmark NME | s per run |")  # noqa: T201
+def print_ablation(point: str, table: pd.DataFrame) -> None:
+    """One Markdown table: mean ± standard deviation over seeds of each arm."""
+    print(f"\n{point} corpus, flow targets {flow_targets()}")  # noqa: T201
+    print("| arm | seeds | UF1 | UAR | accuracy | flow EPE (px) | landmark NME | s per run |")  # noqa: T201
     print("|---|---|---|---|---|---|---|---|")  # noqa: T201
     for arm, row in table.iterrows():
         def cell(name: str) -> str:
@@ -268,15 +266,64 @@ def main() -> None:
         print(f"| {ARMS[arm][0]} | {seeds} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
               f"{cell('accuracy')} | {cell('flow_epe')} | {cell('landmark_nme')} | "
               f"{row[('seconds', 'mean')]:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
+    parser.add_argument("--at", nargs="+", choices=["default", *SWEEP], default=["default"],
+                        help="corpora on which the arms run over every seed (default: default)")
+    parser.add_argument("--sweep", action="store_true", help="also run the difficulty sweep")
+    parser.add_argument("--points", nargs="+", choices=list(SWEEP), default=list(SWEEP),
+                        help="sweep points to measure, in this order (default: all)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per run (default: every core)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="forget earlier records and workspaces instead of resuming")
+    parser.add_argument("--report", action="store_true",
+                        help="measure nothing: tables, figure and MLflow run from the records")
+    args = parser.parse_args()
+    if args.fresh:
+        shutil.rmtree(WORKSPACES, ignore_errors=True)
+        RECORDS.unlink(missing_ok=True)
+    records = load_records()
+
+    if not args.report:
+        for point in args.at:
+            workspace = point_workspace(point)
+            prepare_corpus(workspace)
+            for seed in args.seeds:
+                for arm in args.arms:
+                    measure(records, workspace, point, arm, seed, args.threads)
+
+    sweep = None
+    if args.sweep:
+        for point in args.points if not args.report else ():
+            workspace = point_workspace(point)
+            prepare_corpus(workspace)
+            for arm in SWEEP_ARMS:
+                measure(records, workspace, point, arm, args.seeds[0], args.threads)
+        sweep = sweep_table(records, args.seeds[0])
+        plot_sweep(sweep)
+
+    ablations = {}  # the default corpus, and every corpus the arms ran on over several seeds
+    for point in ("default", *SWEEP):
+        if any(r["point"] == point for r in current(records)):
+            table = ablation_table(records, point)
+            if point == "default" or table[("seeds", "count")].max() > 1:
+                ablations[point] = table
+    for point, table in ablations.items():
+        print_ablation(point, table)
     if sweep is not None:
         print("\n| point | model | UF1 | UAR |\n|---|---|---|---|")  # noqa: T201
         for row in sweep.itertuples():
             print(f"| {row.point} | {row.arm} | {row.uf1:.3f} | {row.uar:.3f} |")  # noqa: T201
-        seeds = [r for r in records if r["point"] == "corpus_seed_7"]
-        for r in seeds:
-            print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {r['uar']:.3f}")  # noqa: T201
+        for r in current(records):
+            if r["point"] == "corpus_seed_7":
+                print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {r['uar']:.3f}")  # noqa: T201
         print(f"wrote {FIGURE}")  # noqa: T201
-    log_to_mlflow(table, sweep)
+    log_to_mlflow(ablations, sweep)
     print(f"wrote {RECORDS}")  # noqa: T201
 
 
