@@ -97,14 +97,15 @@ def current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def make_workspace(name: str, synthetic: dict[str, Any] | None = None) -> Path:
     """A project copy (configuration only) with ``synthetic`` parameter overrides in conf/local."""
     workspace = WORKSPACES / name
-    if not (workspace / "pyproject.toml").is_file():
-        shutil.copytree(ROOT / "conf" / "base", workspace / "conf" / "base")
-        shutil.copy(ROOT / "conf" / "logging.yml", workspace / "conf" / "logging.yml")
-        shutil.copy(ROOT / "pyproject.toml", workspace / "pyproject.toml")
-        (workspace / "src").mkdir(parents=True, exist_ok=True)  # kedro checks it exists
-        for layer in DATA_LAYERS:
-            (workspace / "data" / layer).mkdir(parents=True, exist_ok=True)
-        (workspace / "logs").mkdir(exist_ok=True)
+    # The configuration is refreshed on every call, so a resumed workspace runs today's.
+    shutil.rmtree(workspace / "conf" / "base", ignore_errors=True)
+    shutil.copytree(ROOT / "conf" / "base", workspace / "conf" / "base")
+    shutil.copy(ROOT / "conf" / "logging.yml", workspace / "conf" / "logging.yml")
+    shutil.copy(ROOT / "pyproject.toml", workspace / "pyproject.toml")
+    (workspace / "src").mkdir(parents=True, exist_ok=True)  # kedro checks it exists
+    for layer in DATA_LAYERS:
+        (workspace / "data" / layer).mkdir(parents=True, exist_ok=True)
+    (workspace / "logs").mkdir(exist_ok=True)
     local = workspace / "conf" / "local"
     local.mkdir(exist_ok=True)
     if synthetic:
