@@ -1,11 +1,12 @@
 """Project settings (Kedro defaults unless stated)."""
 
 from micro_expression.hooks import LineageHooks
+from micro_expression.runner import DaskSettingsHooks
 from micro_expression.tracking import FoldTrackingHooks
 
 # kedro-mlflow registers its own hooks through its entry point; these run after its hooks,
 # inside the MLflow run it opens: lineage tags and digests, nested runs per fold.
-HOOKS = (LineageHooks(), FoldTrackingHooks())
+HOOKS = (LineageHooks(), FoldTrackingHooks(), DaskSettingsHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -13,4 +14,6 @@ CONFIG_LOADER_ARGS = {
     # An environment (conf/local, conf/reference) overrides single keys of a parameter block
     # instead of replacing the whole block.
     "merge_strategy": {"parameters": "soft"},
+    # conf/<env>/dask.yml: the cluster of `kedro run --runner micro_expression.runner.DaskRunner`
+    "config_patterns": {"dask": ["dask*", "dask*/**"]},
 }

@@ -7,7 +7,10 @@ parameters, per-step losses (timestamped when they were measured) and checkpoint
 held-out scores, and closes it (FAILED if a node of the fold fails). The ``final`` model is
 logged to the parent as a pyfunc with its preprocessing and registered; after the run, its
 version gets a description, tags, an alias naming its dataset, and the run's LOSO scores.
-Node hooks do not run under ParallelRunner, so folds are tracked with the sequential runner.
+The hooks work wherever nodes run: a fold's training and prediction may run in different
+processes (:class:`~micro_expression.runner.DaskRunner` runs them on Dask workers with copies of
+these hooks), so fold runs are found by their tags and the final model by its run.
+Node hooks do not run under Kedro's ParallelRunner.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +69,27 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def running_fold_runs(client: mlflow.MlflowClient, parent_id: str, fold: str) -> list[str]:
+    """Ids of the unfinished runs of ``fold`` under ``parent_id``, newest first."""
+    experiment = client.get_run(parent_id).info.experiment_id
+    runs = client.search_runs(
+        [experiment],
+        filter_string=(f"tags.mlflow.parentRunId = '{parent_id}' and tags.fold = '{fold}' "
+                       "and attributes.status = 'RUNNING'"),
+        order_by=["attributes.start_time DESC"],
+    )
+    return [run.info.run_id for run in runs]
+
+
 def start_fold_run(client: mlflow.MlflowClient, parent_id: str, fold: str) -> str:
-    """A fold run under ``parent_id``, started now, carrying the parent's lineage and inputs."""
+    """A fold run under ``parent_id``, started now, carrying the parent's lineage and inputs.
+
+    An unfinished run of the same fold is a try whose process died (a retried Dask task): it
+    is marked FAILED, so the record shows the retry and scores come from one run only.
+    """
+    for stale in running_fold_runs(client, parent_id, fold):
+        logger.warning("fold %s: marking the unfinished earlier try %s FAILED", fold, stale)
+        client.set_terminated(stale, RunStatus.to_string(RunStatus.FAILED), now_ms())
     parent = client.get_run(parent_id)
     tags = {**lineage_tags(parent.data.tags), "mlflow.parentRunId": parent_id, "fold": fold}
     run = client.create_run(
@@ -209,7 +232,7 @@ class FoldTrackingHooks:
         self._fold_started: dict[str, int] = {}
         self._catalog: Any = None
         self._project_path = Path.cwd()
-        self._final: tuple[dict[str, Any], ModelInfo] | None = None
+        self._final: tuple[dict[str, Any], ModelInfo | RegisteredVersion] | None = None
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
@@ -235,12 +258,28 @@ class FoldTrackingHooks:
         self._fold_started[fold] = now_ms()
         self._fold_runs[fold] = start_fold_run(mlflow.MlflowClient(), run.info.run_id, fold)
 
+    def _fold_run(self, fold: str | None) -> str | None:
+        """The fold's open run: started by this process, or by the one that trained it."""
+        run = mlflow.active_run()
+        if fold is None or run is None:
+            return None
+        if fold not in self._fold_runs:
+            found = running_fold_runs(mlflow.MlflowClient(), run.info.run_id, fold)
+            if not found:
+                return None
+            self._fold_runs[fold] = found[0]
+        return self._fold_runs[fold]
+
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        fold = node.namespace
-        if mlflow.active_run() is None or fold not in self._fold_runs:
+        task = _task(node)
+        if task not in (TRAIN_NODE, PREDICT_NODE):
             return
-        client, run_id, task = mlflow.MlflowClient(), self._fold_runs[fold], _task(node)
+        fold = node.namespace
+        run_id = self._fold_run(fold)
+        if run_id is None:
+            return
+        client = mlflow.MlflowClient()
         if task == TRAIN_NODE:
             checkpoint = outputs[f"{fold}.{MODEL}"]
             log_fold_training(
@@ -256,29 +295,55 @@ class FoldTrackingHooks:
                 self._final = (checkpoint, info)
                 logger.info("final model logged as %s, registered as %s", info.model_uri,
                             registered_model_name(checkpoint))
-        elif task == PREDICT_NODE:
+        else:
             log_fold_scores(client, run_id, outputs[f"{fold}.{PREDICTIONS}"])
             client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
 
     @hook_impl
     def on_node_error(self, node: Node) -> None:
-        run_id = self._fold_runs.get(node.namespace or "")
-        if run_id is not None and mlflow.active_run() is not None:
+        run_id = self._fold_run(node.namespace)
+        if run_id is not None:
             mlflow.MlflowClient().set_terminated(
                 run_id, RunStatus.to_string(RunStatus.FAILED), now_ms()
             )
 
-    @hook_impl
+    @hook_impl(tryfirst=True)  # before kedro-mlflow's hook ends the run
     def after_pipeline_run(self) -> None:
         run = mlflow.active_run()
-        if run is None or self._final is None:
+        if run is None:
             return
-        checkpoint, info = self._final
-        annotate_registered_version(mlflow.MlflowClient(), run.info.run_id, checkpoint, info)
+        client = mlflow.MlflowClient()
+        final = self._final or self._final_logged_elsewhere(client, run.info.run_id)
+        if final is not None:
+            checkpoint, info = final
+            annotate_registered_version(client, run.info.run_id, checkpoint, info)
+
+    def _final_logged_elsewhere(
+        self, client: mlflow.MlflowClient, run_id: str
+    ) -> tuple[dict[str, Any], RegisteredVersion] | None:
+        """The final model when another process (a Dask worker) logged it: its registered
+        version, found by run, and its checkpoint from the catalog."""
+        name = f"{FINAL_FOLD}.{MODEL}"
+        if self._catalog is None or name not in self._catalog:
+            return None
+        versions = client.search_model_versions(f"run_id = '{run_id}'")
+        if not versions:
+            return None
+        version = max(versions, key=lambda v: int(v.version))
+        return self._catalog.load(name), RegisteredVersion(version.version, version.model_id)
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """The parts of a logged model's registration that its annotation needs."""
+
+    registered_model_version: str
+    model_id: str | None
 
 
 def annotate_registered_version(
-    client: mlflow.MlflowClient, run_id: str, checkpoint: dict[str, Any], info: ModelInfo
+    client: mlflow.MlflowClient, run_id: str, checkpoint: dict[str, Any],
+    info: ModelInfo | RegisteredVersion,
 ) -> None:
     """Description, lineage tags and a dataset alias for the version ``info`` registered;
     the run's LOSO scores linked to the logged model and to the dataset they were scored on."""
@@ -338,3 +403,4 @@ def _alias(dataset: str) -> str:
 
 def _task(node: Node) -> str:
     return node.name.rsplit(".", 1)[-1]
+

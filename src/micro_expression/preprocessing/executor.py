@@ -1,4 +1,5 @@
-"""Run many clips: reuse cached ones, compute the rest in worker processes.
+"""Run many clips: reuse cached ones, compute the rest in worker processes, or on the Dask
+cluster when the node runs under :class:`~micro_expression.runner.DaskRunner`.
 
 Each worker writes its own clip file, so a killed run loses at most the clips in flight;
 rerunning picks up from the files already written.
@@ -18,6 +19,7 @@ from typing import Any
 import cv2
 from tqdm.auto import tqdm
 
+from micro_expression.cluster import current_scheduler
 from micro_expression.face.models import frontal_face_detector, landmark_predictor
 from micro_expression.preprocessing.cache import ClipCache, CorruptCacheEntryError
 from micro_expression.preprocessing.clip import ClipRejected, Stopwatch, preprocess_clip
@@ -116,7 +118,10 @@ def run_clips(
 
     bar = tqdm(total=len(todo), desc="preprocessing clips", unit="clip", disable=not progress)
     workers = min(config.n_workers, len(todo))
-    if workers <= 1:
+    scheduler = current_scheduler()
+    if scheduler is not None and todo:
+        outcomes.update(_run_on_cluster(scheduler, tasks, todo, cache, config, bar))
+    elif workers <= 1:
         for position in todo:
             outcomes[position] = process_clip(tasks[position], cache, config)
             bar.update()
@@ -136,6 +141,37 @@ def run_clips(
             pool.shutdown(wait=True, cancel_futures=True)
     bar.close()
     return [outcomes[position] for position in range(len(tasks))]
+
+
+def _run_on_cluster(
+    scheduler: str, tasks: Sequence[ClipTask], todo: list[int], cache: ClipCache,
+    config: PreprocessingConfig, bar: tqdm,
+) -> dict[int, ClipOutcome]:
+    """``todo`` clips as tasks on the Dask cluster at ``scheduler``; outcomes by position."""
+    from distributed import Client, as_completed
+
+    done: dict[int, ClipOutcome] = {}
+    with Client(scheduler) as client:
+        futures = {
+            client.submit(_process_clip_on_worker, tasks[p], cache, config, pure=False,
+                          key=f"preprocess-{tasks[p].clip_id}-{tasks[p].key[:12]}"): p
+            for p in todo
+        }
+        try:
+            for future in as_completed(list(futures)):
+                done[futures[future]] = future.result()
+                bar.update()
+        finally:
+            client.cancel(list(futures))
+    return done
+
+
+def _process_clip_on_worker(
+    task: ClipTask, cache: ClipCache, config: PreprocessingConfig
+) -> ClipOutcome:
+    """:func:`process_clip` with one OpenCV thread (the parallelism is across clips)."""
+    cv2.setNumThreads(1)
+    return process_clip(task, cache, config)
 
 
 def _init_worker() -> None:

@@ -26,12 +26,23 @@ def fold_predictions(fold, subject, dataset, labels, predicted):
     return table
 
 
+def folds_table(*parts: pd.DataFrame) -> pd.DataFrame:
+    """The loso_folds rows of the held-out clips in ``parts``."""
+    table = pd.concat(parts, ignore_index=True)
+    return table[["fold", "clip_id", "subject", "dataset"]].assign(role="test")
+
+
 @pytest.fixture
-def predictions():
-    return concatenate_predictions(
+def fold_parts():
+    return (
         fold_predictions("fold_a_1", "a/1", "a", ["negative", "positive"], ["negative"] * 2),
         fold_predictions("fold_b_1", "b/1", "b", ["surprise"] * 2, ["surprise", "positive"]),
     )
+
+
+@pytest.fixture
+def predictions(fold_parts):
+    return concatenate_predictions(folds_table(*fold_parts), *fold_parts)
 
 
 def test_fold_matrices_sum_to_the_overall_one(predictions):
@@ -61,7 +72,21 @@ def test_mlflow_metrics_leave_out_missing_scores(predictions):
 
 def test_a_clip_predicted_twice_is_an_error(predictions):
     with pytest.raises(ValueError, match="more than one fold"):
-        concatenate_predictions(predictions, predictions.head(1))
+        concatenate_predictions(folds_table(predictions), predictions, predictions.head(1))
+
+
+def test_overall_scores_refuse_a_missing_fold(fold_parts):
+    with pytest.raises(ValueError, match=r"no predictions from folds \['fold_b_1'\]"):
+        concatenate_predictions(folds_table(*fold_parts), fold_parts[0])
+
+
+def test_overall_scores_refuse_predictions_that_do_not_match_the_folds(fold_parts):
+    first, second = fold_parts
+    with pytest.raises(ValueError, match=r"missing \(fold, clip\) \[\('fold_b_1', 'b/1/1'\)\]"):
+        concatenate_predictions(folds_table(*fold_parts), first, second.head(1))
+    stale = second.assign(clip_id=second["clip_id"] + "-old")
+    with pytest.raises(ValueError, match="not held out"):
+        concatenate_predictions(folds_table(*fold_parts), first, stale)
 
 
 def test_plots(predictions):

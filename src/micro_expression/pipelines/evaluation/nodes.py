@@ -18,12 +18,26 @@ from micro_expression.evaluation.predict import (
 ALL_FOLDS = "all"
 
 
-def concatenate_predictions(*fold_predictions: pd.DataFrame) -> pd.DataFrame:
-    """The held-out predictions of every fold, one row per clip."""
+def concatenate_predictions(folds: pd.DataFrame, *fold_predictions: pd.DataFrame) -> pd.DataFrame:
+    """The held-out predictions of every fold, one row per clip; refuses to score a set with
+    a fold or a held-out clip missing, or with a clip that no fold holds out (stale files)."""
     predictions = pd.concat(fold_predictions, ignore_index=True)
     repeated = predictions["clip_id"][predictions["clip_id"].duplicated()]
     if not repeated.empty:
         raise ValueError(f"clips predicted by more than one fold: {repeated.tolist()[:5]}")
+    held_out = folds[folds["role"] == "test"]
+    missing_folds = sorted(set(held_out["fold"]) - set(predictions["fold"]))
+    if missing_folds:
+        raise ValueError(f"no predictions from folds {missing_folds}: the overall scores need "
+                         "every fold (did its training or prediction fail?)")
+    expected = set(zip(held_out["fold"], held_out["clip_id"]))
+    predicted = set(zip(predictions["fold"], predictions["clip_id"]))
+    if expected != predicted:
+        missing, extra = sorted(expected - predicted), sorted(predicted - expected)
+        raise ValueError(
+            f"fold predictions do not match the folds table: missing (fold, clip) {missing[:5]}"
+            f", not held out {extra[:5]} (predictions older than loso_folds? rerun training)"
+        )
     return predictions
 
 

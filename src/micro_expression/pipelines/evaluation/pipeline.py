@@ -29,7 +29,7 @@ def _evaluation_pipeline(folds: list[str]) -> Pipeline:
         [
             Node(
                 concatenate_predictions,
-                inputs=[f"{f}.fold_predictions" for f in folds],
+                inputs=["loso_folds", *(f"{f}.fold_predictions" for f in folds)],
                 outputs="loso_predictions",
                 name="concatenate_predictions",
             ),

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from micro_expression.cluster import FANS_OUT_TAG
 from micro_expression.pipelines.preprocessing.nodes import (
     describe_preprocessing,
     preprocess_clips,
@@ -20,6 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["preprocessed_index", "preprocessing_rejections", "preprocessing_quality"],
                 name="preprocess_clips",
+                tags=[FANS_OUT_TAG],  # its clips spread over a Dask cluster when there is one
             ),
             Node(
                 summarise_quality,

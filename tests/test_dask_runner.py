@@ -1,0 +1,195 @@
+"""`kedro run --runner micro_expression.runner.DaskRunner` on real Dask clusters (2 worker
+processes, one thread each) against the sequential runner: same predictions, same MLflow
+record; failures name their fold; a worker killed mid-fold costs a retry, not a fold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from micro_expression.runner import ClusterSettings
+from tests.kedro_project import configure_tiny_run, copy_project, kedro_run
+
+DASK = ("--runner", "micro_expression.runner.DaskRunner")
+FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
+
+
+def _project(root: Path) -> Path:
+    project = copy_project(root / "project")
+    configure_tiny_run(project, subjects=3)
+    (project / "conf" / "local" / "dask.yml").write_text(
+        yaml.safe_dump({"n_workers": 2, "threads_per_worker": 1})
+    )
+    return project
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The same tiny project run whole, sequentially and on a LocalCluster."""
+    sequential = _project(tmp_path_factory.mktemp("sequential"))
+    distributed = _project(tmp_path_factory.mktemp("dask"))
+    for project, args in ((sequential, ()), (distributed, DASK)):
+        result = kedro_run(project, *args)
+        assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return sequential, distributed
+
+
+def _client(project: Path) -> MlflowClient:
+    uri = f"sqlite:///{project / 'mlflow.db'}"
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _runs(project: Path) -> tuple[MlflowClient, list]:
+    client = _client(project)
+    experiment = client.get_experiment_by_name("micro_expression")
+    return client, client.search_runs([experiment.experiment_id],
+                                      order_by=["attributes.start_time DESC"])
+
+
+def _record(project: Path) -> dict:
+    """What an auditor sees, without values that differ between any two runs (ids, times)."""
+    client, runs = _runs(project)
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    record = {}
+    for run in runs:
+        artifacts = [a.path for a in client.list_artifacts(run.info.run_id)]
+        nested = [b.path for a in artifacts if "." not in a
+                  for b in client.list_artifacts(run.info.run_id, a)]
+        record[run.data.tags.get("fold", "parent")] = {
+            "status": run.info.status,
+            "tags": sorted(set(run.data.tags) - {"mlflow.runName"}),
+            "params": {k: v for k, v in run.data.params.items()},
+            "metric_points": {
+                name: len(client.get_metric_history(run.info.run_id, name))
+                for name in run.data.metrics
+            },
+            "inputs": sorted(i.dataset.name for i in run.inputs.dataset_inputs),
+            "artifacts": sorted(artifacts + nested),
+        }
+    (version,) = client.search_model_versions(f"run_id = '{parent.info.run_id}'")
+    record["registered"] = {
+        "tags": sorted(version.tags), "described": bool(version.description),
+        "alias": client.get_model_version_by_alias(version.name, "synthetic").version,
+    }
+    return record
+
+
+@pytest.mark.slow
+def test_dask_run_predicts_and_records_what_the_sequential_run_does(runs):
+    sequential, distributed = runs
+    for fold in FOLDS:
+        name = f"data/07_model_output/fold_predictions/{fold}.parquet"
+        pd.testing.assert_frame_equal(pd.read_parquet(sequential / name),
+                                      pd.read_parquet(distributed / name))
+    scores = "data/08_reporting/loso_scores.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(sequential / scores),
+                                  pd.read_csv(distributed / scores))
+    index = "data/03_primary/preprocessed_index.parquet"  # clips preprocessed on the cluster
+    pd.testing.assert_frame_equal(pd.read_parquet(sequential / index).drop(columns="file"),
+                                  pd.read_parquet(distributed / index).drop(columns="file"))
+
+    expected, actual = _record(sequential), _record(distributed)
+    assert set(actual) == {"parent", "final", *FOLDS, "registered"}
+    for key in expected:
+        assert actual[key] == expected[key], key
+    assert actual["parent"]["metric_points"]["loso.overall.uf1"] == 1
+
+
+@pytest.mark.slow
+def test_a_failing_fold_fails_the_run_on_an_existing_scheduler_naming_the_fold(
+    runs, monkeypatch
+):
+    from distributed import LocalCluster
+
+    _, project = runs
+    monkeypatch.chdir(project)  # workers start where the project is, as on a shared disk
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
+        result = kedro_run(project, *DASK, "--pipelines", "training,evaluation",
+                           "--params", "training.device=cuda")
+        assert len(cluster.workers) == 2  # the run used this cluster and left it standing
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "train_fold (fold " in output and "failed on the Dask cluster" in output
+    assert "cuda" in output
+    _, all_runs = _runs(project)
+    latest = next(r for r in all_runs if "mlflow.parentRunId" not in r.data.tags)
+    folds = [r for r in all_runs if r.data.tags.get("mlflow.parentRunId") == latest.info.run_id]
+    assert "FAILED" in {r.info.status for r in folds}
+    assert "FINISHED" not in {r.info.status for r in folds}
+    assert latest.info.status == "FAILED"
+    assert "loso.overall.uf1" not in latest.data.metrics
+
+
+def _dask_workers(process: psutil.Process) -> list[psutil.Process]:
+    """The worker processes a LocalCluster started under ``process``."""
+    return [
+        child for child in process.children(recursive=True)
+        if "spawn_main" in " ".join(child.cmdline())
+    ]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_fold_costs_a_retry_not_a_fold(runs):
+    _, project = runs
+    client = _client(project)
+    experiment = client.get_experiment_by_name("micro_expression").experiment_id
+    before = {r.info.run_id for r in client.search_runs([experiment])}
+    kedro = str(Path(sys.executable).with_name("kedro"))
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
+    with open(project / "killed_worker.log", "w") as log:
+        process = subprocess.Popen(
+            [kedro, "run", *DASK, "--pipelines", "training,evaluation",
+             "--params", "training.steps=25"],
+            cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            killed = None
+            deadline = time.monotonic() + 300
+            while killed is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+                running = [r for r in client.search_runs([experiment])
+                           if r.info.run_id not in before and "fold" in r.data.tags
+                           and r.info.status == "RUNNING"]
+                workers = _dask_workers(psutil.Process(process.pid))
+                if running and workers:
+                    killed = running[0].data.tags["fold"]
+                    for worker in workers:
+                        worker.kill()  # the nannies start new ones; Dask reschedules the folds
+            assert killed is not None, "no fold started within 5 minutes"
+            assert process.wait(timeout=600) == 0, (project / "killed_worker.log").read_text()
+        finally:
+            process.kill()
+
+    runs_now = [r for r in client.search_runs([experiment]) if r.info.run_id not in before]
+    (parent,) = [r for r in runs_now if "mlflow.parentRunId" not in r.data.tags]
+    folds = [r for r in runs_now if "fold" in r.data.tags]
+    finished = sorted(r.data.tags["fold"] for r in folds if r.info.status == "FINISHED")
+    assert finished == sorted([*FOLDS, "final"])  # every fold once, the retries included
+    abandoned = [r for r in folds if r.info.status == "FAILED"]
+    assert abandoned, "the killed worker's fold run was not closed as FAILED"
+    assert {r.info.status for r in folds} <= {"FINISHED", "FAILED"}
+    assert parent.info.status == "FINISHED"
+    assert parent.data.metrics["loso.overall.n_clips"] == 9
+
+
+def test_cluster_settings_come_from_dask_yml_and_the_environment():
+    assert ClusterSettings.from_config({}, {}) == ClusterSettings()
+    settings = ClusterSettings.from_config(
+        {"n_workers": 4}, {"DASK_SCHEDULER_ADDRESS": "tcp://s:8786"}
+    )
+    assert settings.scheduler_address == "tcp://s:8786" and settings.n_workers == 4
+    with pytest.raises(ValueError, match=r"unknown keys \['workers'\]"):
+        ClusterSettings.from_config({"workers": 2}, {})
+    with pytest.raises(ValueError, match="n_workers"):
+        ClusterSettings.from_config({"n_workers": 0}, {})
