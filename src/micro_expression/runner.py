@@ -40,6 +40,7 @@ from micro_expression.cluster import FANS_OUT_TAG, current_scheduler, run_on_clu
 logger = logging.getLogger(__name__)
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+NANNY_ENVIRON = "distributed.nanny.pre-spawn-environ"
 _configured: dict[str, Any] = {}
 """The session's ``dask`` configuration, set by :class:`DaskSettingsHooks`."""
 
@@ -214,13 +215,16 @@ def describe_failure(node: Node, error: BaseException) -> str:
 @contextmanager
 def cluster_client(settings: ClusterSettings) -> Iterator[Any]:
     """A client of the configured scheduler, or of a LocalCluster started (and stopped) here."""
+    import dask
     from distributed import Client, LocalCluster
 
     if settings.scheduler_address:
         with Client(settings.scheduler_address) as client:
             yield client
         return
-    with LocalCluster(
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which halves torch's speed here
+    # (memory handed back to the system after every step); glibc's default is kept instead.
+    with dask.config.set({NANNY_ENVIRON + ".MALLOC_TRIM_THRESHOLD_": None}), LocalCluster(
         n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker,
         processes=True, memory_limit=settings.memory_limit,
         dashboard_address=settings.dashboard_address,
