@@ -139,41 +139,50 @@ def _dask_workers(process: psutil.Process) -> list[psutil.Process]:
     ]
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_fold_costs_a_retry_not_a_fold(runs):
-    _, project = runs
+def _run_and_kill_workers(project: Path, env: dict[str, str]) -> tuple[int, list, str]:
+    """A Dask `kedro run` of training and evaluation whose workers are all killed once, while
+    a fold trains: (exit status, this run's MLflow runs, its output)."""
     client = _client(project)
     experiment = client.get_experiment_by_name("micro_expression").experiment_id
     before = {r.info.run_id for r in client.search_runs([experiment])}
     kedro = str(Path(sys.executable).with_name("kedro"))
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
-    with open(project / "killed_worker.log", "w") as log:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "COLUMNS": "500",
+           **env}
+    log_path = project / "killed_worker.log"
+    with open(log_path, "w") as log:
         process = subprocess.Popen(
             [kedro, "run", *DASK, "--pipelines", "training,evaluation",
              "--params", "training.steps=25"],
             cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            killed = None
+            killed = False
             deadline = time.monotonic() + 300
-            while killed is None and time.monotonic() < deadline:
+            while not killed and time.monotonic() < deadline:
                 time.sleep(0.5)
                 running = [r for r in client.search_runs([experiment])
                            if r.info.run_id not in before and "fold" in r.data.tags
                            and r.info.status == "RUNNING"]
                 workers = _dask_workers(psutil.Process(process.pid))
                 if running and workers:
-                    killed = running[0].data.tags["fold"]
                     for worker in workers:
-                        worker.kill()  # the nannies start new ones; Dask reschedules the folds
-            assert killed is not None, "no fold started within 5 minutes"
-            assert process.wait(timeout=600) == 0, (project / "killed_worker.log").read_text()
+                        worker.kill()  # the nannies start new ones
+                    killed = True
+            assert killed, "no fold started within 5 minutes"
+            status = process.wait(timeout=600)
         finally:
             process.kill()
+    runs = [r for r in client.search_runs([experiment]) if r.info.run_id not in before]
+    return status, runs, log_path.read_text()
 
-    runs_now = [r for r in client.search_runs([experiment]) if r.info.run_id not in before]
-    (parent,) = [r for r in runs_now if "mlflow.parentRunId" not in r.data.tags]
-    folds = [r for r in runs_now if "fold" in r.data.tags]
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_fold_costs_a_retry_not_a_fold(runs):
+    _, project = runs
+    status, new_runs, output = _run_and_kill_workers(project, {})
+    assert status == 0, output[-5000:]
+    (parent,) = [r for r in new_runs if "mlflow.parentRunId" not in r.data.tags]
+    folds = [r for r in new_runs if "fold" in r.data.tags]
     finished = sorted(r.data.tags["fold"] for r in folds if r.info.status == "FINISHED")
     assert finished == sorted([*FOLDS, "final"])  # every fold once, the retries included
     abandoned = [r for r in folds if r.info.status == "FAILED"]
@@ -181,6 +190,21 @@ def test_a_worker_killed_mid_fold_costs_a_retry_not_a_fold(runs):
     assert {r.info.status for r in folds} <= {"FINISHED", "FAILED"}
     assert parent.info.status == "FINISHED"
     assert parent.data.metrics["loso.overall.n_clips"] == 9
+
+
+@pytest.mark.slow
+def test_a_fold_whose_worker_dies_beyond_retries_fails_the_run_naming_it(runs):
+    _, project = runs
+    no_retry = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    status, new_runs, output = _run_and_kill_workers(project, no_retry)
+    assert status != 0
+    assert "(fold " in output and "its worker died" in output
+    (parent,) = [r for r in new_runs if "mlflow.parentRunId" not in r.data.tags]
+    folds = [r for r in new_runs if "fold" in r.data.tags]
+    assert "FAILED" in {r.info.status for r in folds}
+    assert "RUNNING" not in {r.info.status for r in folds}  # none left open
+    assert parent.info.status == "FAILED"
+    assert "loso.overall.uf1" not in parent.data.metrics
 
 
 def test_cluster_settings_come_from_dask_yml_and_the_environment():

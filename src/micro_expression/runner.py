@@ -176,6 +176,7 @@ class DaskRunner(AbstractRunner):
                     future.result()
                 except BaseException as error:
                     stop_after_running(client, list(futures.values()))
+                    close_abandoned_runs(tracking)
                     raise NodeFailedError(describe_failure(node, error)) from error
                 done += 1
                 self._logger.info("Completed node: %s", node.name)
@@ -198,6 +199,20 @@ def stop_after_running(client: Any, futures: list[Any]) -> None:
         logger.warning("a node failed: waiting for %d running tasks before failing the run",
                        len(running))
         wait(running)
+
+
+def close_abandoned_runs(tracking: TrackingContext) -> None:
+    """Mark FAILED the nested runs still open under the driver's run: their worker died."""
+    if tracking.parent_run_id is None:
+        return
+    client = mlflow.MlflowClient(tracking.tracking_uri, tracking.registry_uri)
+    parent = client.get_run(tracking.parent_run_id)
+    for run in client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=(f"tags.mlflow.parentRunId = '{tracking.parent_run_id}' "
+                       "and attributes.status = 'RUNNING'"),
+    ):
+        client.set_terminated(run.info.run_id, "FAILED")
 
 
 class NodeFailedError(RuntimeError):
