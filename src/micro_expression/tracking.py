@@ -20,27 +20,27 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import numpy as np
 import pandas as pd
-import torch
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node
 from mlflow.entities import Metric, RunStatus
-from mlflow.models.model import ModelInfo
 
-from micro_expression.evaluation.predict import clip_scores
-from micro_expression.inference.package import log_packaged_model
-from micro_expression.pipelines.training.pipeline import (
+from micro_expression.evaluation.predictions import clip_scores
+from micro_expression.training.folds import (
+    FINAL_FOLD,
     LOSS_HISTORY,
     MODEL,
     PREDICT_NODE,
     PREDICTIONS,
     TRAIN_NODE,
 )
-from micro_expression.training.folds import FINAL_FOLD
+
+if TYPE_CHECKING:
+    from mlflow.models.model import ModelInfo
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def log_fold_training(
     started_ms: int,
 ) -> None:
     """Parameters, per-step losses and checkpoint of one fold, into its run."""
+    import torch  # here, not at the top: every `kedro` command loads these hooks
     if checkpoint["held_out_subject"] is not None:
         client.set_tag(run_id, "held_out_subject", checkpoint["held_out_subject"])
     flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
@@ -174,6 +175,8 @@ def log_final_model(
     """Log the final model to the active run as a pyfunc that includes its preprocessing
     (:mod:`micro_expression.inference.package`) and register it; ``example_clip`` (a frame
     folder) makes the input example."""
+    from micro_expression.inference.package import log_packaged_model  # torch and the model
+
     example = pd.DataFrame({"path": [example_clip]}) if example_clip else None
     return log_packaged_model(checkpoint, registered_model_name(checkpoint), example, tags)
 

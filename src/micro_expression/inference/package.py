@@ -23,6 +23,7 @@ from mlflow.models import ModelSignature
 from mlflow.types import DataType
 from mlflow.types.schema import Array, ColSpec, Schema
 
+from micro_expression.evaluation.predictions import probability_column
 from micro_expression.inference.classifier import ClipClassifier
 from micro_expression.inference.recordings import Problem, discover
 from micro_expression.preprocessing.clip import ClipRejected
@@ -33,11 +34,6 @@ PIP_REQUIREMENTS = (
     "torch", "numpy", "pandas", "pyarrow", "opencv-contrib-python-headless", "dlib-bin",
     "face-recognition-models", "pillow", "scikit-image",
 )
-
-
-def probability_column(name: str) -> str:
-    """Column holding the probability of class ``name`` (as in the evaluation tables)."""
-    return f"prob_{name}"
 
 
 def signature(classes: list[str]) -> ModelSignature:

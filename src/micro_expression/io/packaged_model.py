@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kedro.io import AbstractDataset, DatasetError
 
-from micro_expression.inference.classifier import ClipClassifier
+if TYPE_CHECKING:  # torch and the model code load with a model, not with the catalog
+    from micro_expression.inference.classifier import ClipClassifier
 
 DEFAULT_MODEL_URI = "models:/micro-expression-mol/latest"
 

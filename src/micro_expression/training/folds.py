@@ -12,6 +12,10 @@ import numpy as np
 import pandas as pd
 
 FINAL_FOLD = "final"
+# Node and dataset names inside each fold's namespace (the training pipeline builds them, the
+# fold tracking hooks look for them).
+TRAIN_NODE, PREDICT_NODE = "train_fold", "predict_held_out"
+MODEL, LOSS_HISTORY, PREDICTIONS = "fold_model", "fold_loss_history", "fold_predictions"
 ROLES = ("train", "validation", "test")
 DEFAULT_CLIP_INDEX = "data/02_intermediate/clip_index.parquet"
 

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from micro_expression.evaluation.plots import confusion_figure, loss_curve_figure
-from micro_expression.evaluation.predict import (
+from micro_expression.evaluation.predictions import (
     clip_scores,
     prediction_classes,
     prediction_confusion,

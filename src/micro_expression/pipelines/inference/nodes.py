@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from micro_expression.inference.package import probability_column
+from micro_expression.evaluation.predictions import probability_column
 from micro_expression.inference.recordings import Recordings
 from micro_expression.inference.windows import window_plan
 from micro_expression.io.packaged_model import LoadedModel

@@ -1,18 +1,19 @@
-"""Nodes of the training pipeline: train one fold, predict its held-out subject."""
+"""Nodes of the training pipeline: train one fold, predict its held-out subject.
+
+torch and the model code are imported inside the nodes, so that commands which only list or
+run other pipelines (every `kedro` command loads this module) start without them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from micro_expression.evaluation.predict import aggregate_clips, predict_samples
-from micro_expression.model import input_key
-from micro_expression.preprocessing.cache import ClipCache
-from micro_expression.training.data import ClipSamples, class_names, fold_clip_table
-from micro_expression.training.device import select_device, set_cpu_threads
 from micro_expression.training.folds import fold_clips
-from micro_expression.training.loop import TrainingConfig, load_model, train_model
+
+if TYPE_CHECKING:
+    from micro_expression.preprocessing.cache import ClipCache
 
 
 def train_fold(
@@ -28,6 +29,10 @@ def train_fold(
     The checkpoint carries how its data was preprocessed (``preprocessing_manifest``), so
     the model can prepare new recordings the same way.
     """
+    from micro_expression.training.data import ClipSamples, class_names, fold_clip_table
+    from micro_expression.training.device import set_cpu_threads
+    from micro_expression.training.loop import TrainingConfig, train_model
+
     config = TrainingConfig.from_params(params)
     rows = fold_clips(folds, fold)
     classes = class_names(preprocessed_index, config.classes)
@@ -73,6 +78,12 @@ def predict_held_out(
     fold: str,
 ) -> pd.DataFrame:
     """Per-clip predictions of the fold's model on its held-out subject (centre windows)."""
+    from micro_expression.model import input_key
+    from micro_expression.training.data import ClipSamples, fold_clip_table
+    from micro_expression.training.device import select_device, set_cpu_threads
+    from micro_expression.training.loop import TrainingConfig, load_model
+    from micro_expression.training.predict import aggregate_clips, predict_samples
+
     config = TrainingConfig.from_params(params)
     classes = checkpoint["classes"]
     clips = fold_clip_table(preprocessed_index, fold_clips(folds, fold), classes)

@@ -11,14 +11,19 @@ from functools import partial, update_wrapper
 from kedro.pipeline import Node, Pipeline
 
 from micro_expression.pipelines.training.nodes import predict_held_out, train_fold
-from micro_expression.training.folds import FINAL_FOLD, registered_folds
+from micro_expression.training.folds import (
+    FINAL_FOLD,
+    LOSS_HISTORY,
+    MODEL,
+    PREDICT_NODE,
+    PREDICTIONS,
+    TRAIN_NODE,
+    registered_folds,
+)
 
 SHARED_INPUTS = {
     "loso_folds", "preprocessed_index", "preprocessed_clips", "preprocessing_manifest"
 }
-# Node and dataset names inside each fold's namespace (the hooks in tracking.py look for them).
-TRAIN_NODE, PREDICT_NODE = "train_fold", "predict_held_out"
-MODEL, LOSS_HISTORY, PREDICTIONS = "fold_model", "fold_loss_history", "fold_predictions"
 
 
 def _for_fold(function: Callable, fold: str) -> Callable:

@@ -3,15 +3,11 @@ import pandas as pd
 import pytest
 import torch
 
-from micro_expression.evaluation.predict import (
-    aggregate_clips,
-    clip_scores,
-    predict_samples,
-    prediction_classes,
-)
+from micro_expression.evaluation.predictions import clip_scores, prediction_classes
 from micro_expression.model import build_mol
 from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.training.data import ClipSamples
+from micro_expression.training.predict import aggregate_clips, predict_samples
 from tests.training.corpus import write_corpus
 
 CLASSES = ["negative", "positive"]

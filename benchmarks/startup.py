@@ -1,0 +1,60 @@
+"""Start-up time of commands that do not train: what a user waits for before anything happens.
+
+Medians over ``--repeats`` fresh processes, in this project:
+
+* ``import``: ``python -c "import micro_expression.settings"`` (what every `kedro` command loads:
+  the project's hooks and everything they import);
+* ``registry``: `kedro registry list` (settings, hooks, plugins and every pipeline definition);
+* ``synthetic``: `kedro run --pipelines synthetic` on an intact generated corpus (checked, not
+  rewritten; run `kedro run` once first).
+
+Prints the figures and writes ``benchmarks/results/startup.json``.
+Usage: ``python benchmarks/startup.py [--repeats 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
+KEDRO = str(Path(sys.executable).with_name("kedro"))
+COMMANDS = {
+    "import": [sys.executable, "-c", "import micro_expression.settings"],
+    "registry": [KEDRO, "registry", "list"],
+    "synthetic": [KEDRO, "run", "--pipelines", "synthetic"],
+}
+
+
+def seconds(command: list[str]) -> float:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    figures = {}
+    for name, command in COMMANDS.items():
+        runs = [seconds(command) for _ in range(args.repeats)]
+        figures[name] = {"median_s": round(statistics.median(runs), 2),
+                         "runs_s": [round(r, 2) for r in runs]}
+        print(f"{name}: {figures[name]['median_s']:.2f} s (median of {args.repeats})")  # noqa: T201
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2))
+    print(f"wrote {RESULTS}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
