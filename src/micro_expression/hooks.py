@@ -17,6 +17,7 @@ from micro_expression.lineage import code_version, environment_versions
 from micro_expression.lineage.naming import run_name
 from micro_expression.lineage.relocate import relocate_store, store_path
 from micro_expression.lineage.tables import TRACKED_TABLES
+from micro_expression.mappings import flatten
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,8 @@ class LineageHooks:
         tags["kedro_session_id"] = str(run_params.get("run_id"))
         tags.update({f"version.{name}": v for name, v in environment_versions().items()})
         tags.update({
-            f"dataset.{k}": str(v) for k, v in _flat(self._dataset_params).items()
+            f"dataset.{k}": str(v)
+            for k, v in flatten(self._dataset_params, keep_empty=False).items()
             if v is not None
         })
         tags["mlflow.runName"] = run_name(
@@ -168,16 +170,6 @@ def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:
 def _load_params(catalog: Any, name: str) -> dict[str, Any]:
     key = f"params:{name}"
     return dict(catalog.load(key) or {}) if key in catalog else {}
-
-
-def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _scalar_columns(table: pd.DataFrame) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from kedro.pipeline import Node
 from mlflow.entities import Metric, RunStatus
 
 from micro_expression.evaluation.predictions import clip_scores
+from micro_expression.mappings import flatten
 from micro_expression.training.folds import (
     FINAL_FOLD,
     LOSS_HISTORY,
@@ -113,7 +114,7 @@ def log_fold_training(
     import torch  # here, not at the top: every `kedro` command loads these hooks
     if checkpoint["held_out_subject"] is not None:
         client.set_tag(run_id, "held_out_subject", checkpoint["held_out_subject"])
-    flat = pd.json_normalize(params, sep=".").iloc[0].to_dict()
+    flat = flatten(params, keep_empty=False)
     flat.update({"fold": fold, "fold_seed": checkpoint["seed"]})
     client.log_batch(run_id, params=[
         mlflow.entities.Param(k, str(v)[:6000]) for k, v in flat.items()

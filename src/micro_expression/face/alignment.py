@@ -11,14 +11,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-RIGHT_EYE = slice(36, 42)  # the subject's right eye, on the image's left
-LEFT_EYE = slice(42, 48)
+from micro_expression.face.points import IMAGE_LEFT_EYE, IMAGE_RIGHT_EYE
 
 
 def eye_centres(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centroids of points 36-41 and 42-47 (image-left eye first), shape (..., 2) each."""
     points = np.asarray(landmarks, dtype=np.float64)
-    return points[..., RIGHT_EYE, :].mean(axis=-2), points[..., LEFT_EYE, :].mean(axis=-2)
+    return (points[..., IMAGE_LEFT_EYE, :].mean(axis=-2),
+            points[..., IMAGE_RIGHT_EYE, :].mean(axis=-2))
 
 
 def inter_ocular_distance(landmarks: np.ndarray) -> np.ndarray | float:

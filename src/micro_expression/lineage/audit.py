@@ -14,6 +14,7 @@ from mlflow.entities.model_registry import ModelVersion
 
 from micro_expression.io.packaged_model import resolve_model_uri
 from micro_expression.lineage.tables import TRACKED_TABLES
+from micro_expression.mappings import flatten
 
 ARTIFACT_FOLDERS = ("ingestion", "preprocessing")
 
@@ -81,17 +82,6 @@ def table_run(client: mlflow.MlflowClient, run: Run, name: str, digest: str) -> 
             if f"{folder}/{name}.csv" in paths:
                 return candidate
     return None
-
-
-def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``, as kedro-mlflow logs parameters."""
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def changed_parameters(

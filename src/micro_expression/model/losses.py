@@ -8,11 +8,9 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import Tensor
 
+from micro_expression.face.points import IMAGE_LEFT_EYE, IMAGE_RIGHT_EYE
 from micro_expression.model.mol import MOLOutput
 
-LEFT_EYE = slice(36, 42)
-"""iBUG 68-point indices of one eye's contour (the subject's right eye)."""
-RIGHT_EYE = slice(42, 48)
 MIN_INTER_OCULAR = 1.0
 """Floor (pixels) of the inter-ocular distance, so degenerate targets cannot blow the loss up."""
 
@@ -28,8 +26,8 @@ class LossWeights:
 
 def inter_ocular_distance(landmarks: Tensor) -> Tensor:
     """Distance between the eye centroids (points 36-41 and 42-47): (..., 68, 2) -> (...)."""
-    left = landmarks[..., LEFT_EYE, :].mean(dim=-2)
-    right = landmarks[..., RIGHT_EYE, :].mean(dim=-2)
+    left = landmarks[..., IMAGE_LEFT_EYE, :].mean(dim=-2)
+    right = landmarks[..., IMAGE_RIGHT_EYE, :].mean(dim=-2)
     return (left - right).norm(dim=-1)
 
 
