@@ -39,15 +39,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from micro_expression.project_copy import copy_configuration
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 RECORDS = RESULTS / "ablation.json"
 FIGURE = RESULTS / "difficulty_sweep.png"
 WORKSPACES = RESULTS / "workspaces"
-DATA_LAYERS = (
-    "01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input", "06_models",
-    "07_model_output", "08_reporting",
-)
 SCORE_COLUMNS = ("accuracy", "uf1", "uar", "wf1", "flow_epe", "landmark_nme")
 
 MOL = {"training.model": "mol"}
@@ -97,19 +95,11 @@ def current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def make_workspace(name: str, synthetic: dict[str, Any] | None = None) -> Path:
     """A project copy (configuration only) with ``synthetic`` parameter overrides in conf/local."""
     workspace = WORKSPACES / name
-    # The configuration is refreshed on every call, so a resumed workspace runs today's.
-    shutil.rmtree(workspace / "conf" / "base", ignore_errors=True)
-    shutil.copytree(ROOT / "conf" / "base", workspace / "conf" / "base")
-    shutil.copy(ROOT / "conf" / "logging.yml", workspace / "conf" / "logging.yml")
-    shutil.copy(ROOT / "pyproject.toml", workspace / "pyproject.toml")
-    (workspace / "src").mkdir(parents=True, exist_ok=True)  # kedro checks it exists
-    for layer in DATA_LAYERS:
-        (workspace / "data" / layer).mkdir(parents=True, exist_ok=True)
+    copy_configuration(ROOT, workspace)  # refreshed on every call: a resumed one runs today's
     (workspace / "logs").mkdir(exist_ok=True)
-    local = workspace / "conf" / "local"
-    local.mkdir(exist_ok=True)
     if synthetic:
-        (local / "parameters_synthetic.yml").write_text(yaml.safe_dump({"synthetic": synthetic}))
+        overrides = workspace / "conf" / "local" / "parameters_synthetic.yml"
+        overrides.write_text(yaml.safe_dump({"synthetic": synthetic}))
     return workspace
 
 

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import torch
 
+from micro_expression.project_copy import copy_configuration
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "inference.json"
 CORPUS = ROOT / "data" / "01_raw" / "synthetic"
@@ -57,12 +59,8 @@ def pipeline_seconds(workspace: Path) -> float:
 
 def workspace_copy(folder: Path) -> Path:
     """Configuration and the MLflow store (its artifacts stay where they are), no data."""
-    shutil.copytree(ROOT / "conf" / "base", folder / "conf" / "base")
-    shutil.copy(ROOT / "conf" / "logging.yml", folder / "conf" / "logging.yml")
-    (folder / "conf" / "local").mkdir()
-    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    copy_configuration(ROOT, folder)
     shutil.copy(ROOT / "mlflow.db", folder / "mlflow.db")
-    (folder / "src").mkdir()
     return folder
 
 

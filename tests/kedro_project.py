@@ -10,23 +10,15 @@ from pathlib import Path
 
 import yaml
 
+from micro_expression.project_copy import copy_configuration
+
 PROJECT = Path(__file__).resolve().parents[1]
-DATA_LAYERS = (
-    "01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input", "06_models",
-    "07_model_output", "08_reporting",
-)
 
 
 def copy_project(destination: Path) -> Path:
-    """Copy configuration, notebooks and pyproject; the package comes from the installed one."""
-    shutil.copytree(PROJECT / "conf" / "base", destination / "conf" / "base")
-    shutil.copy(PROJECT / "conf" / "logging.yml", destination / "conf" / "logging.yml")
-    (destination / "conf" / "local").mkdir()
-    shutil.copy(PROJECT / "pyproject.toml", destination / "pyproject.toml")
+    """Configuration, notebooks and pyproject; the package comes from the installed one."""
+    copy_configuration(PROJECT, destination)
     shutil.copytree(PROJECT / "notebooks", destination / "notebooks")
-    (destination / "src").mkdir()  # kedro checks that the source folder exists
-    for layer in DATA_LAYERS:
-        (destination / "data" / layer).mkdir(parents=True)
     return destination
 
 
