@@ -36,6 +36,7 @@ from kedro.runner.task import Task
 from pluggy import PluginManager
 
 from micro_expression.cluster import FANS_OUT_TAG, current_scheduler, run_on_cluster
+from micro_expression.tracking import running_fold_runs
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +207,8 @@ def close_abandoned_runs(tracking: TrackingContext) -> None:
     if tracking.parent_run_id is None:
         return
     client = mlflow.MlflowClient(tracking.tracking_uri, tracking.registry_uri)
-    parent = client.get_run(tracking.parent_run_id)
-    for run in client.search_runs(
-        [parent.info.experiment_id],
-        filter_string=(f"tags.mlflow.parentRunId = '{tracking.parent_run_id}' "
-                       "and attributes.status = 'RUNNING'"),
-    ):
-        client.set_terminated(run.info.run_id, "FAILED")
+    for run_id in running_fold_runs(client, tracking.parent_run_id):
+        client.set_terminated(run_id, "FAILED")
 
 
 class NodeFailedError(RuntimeError):

@@ -70,12 +70,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def running_fold_runs(client: mlflow.MlflowClient, parent_id: str, fold: str) -> list[str]:
-    """Ids of the unfinished runs of ``fold`` under ``parent_id``, newest first."""
+def running_fold_runs(
+    client: mlflow.MlflowClient, parent_id: str, fold: str | None = None
+) -> list[str]:
+    """Ids of the unfinished runs of ``fold`` (of every fold when None) under ``parent_id``,
+    newest first."""
     experiment = client.get_run(parent_id).info.experiment_id
+    of_fold = f" and tags.fold = '{fold}'" if fold is not None else ""
     runs = client.search_runs(
         [experiment],
-        filter_string=(f"tags.mlflow.parentRunId = '{parent_id}' and tags.fold = '{fold}' "
+        filter_string=(f"tags.mlflow.parentRunId = '{parent_id}'{of_fold} "
                        "and attributes.status = 'RUNNING'"),
         order_by=["attributes.start_time DESC"],
     )
