@@ -55,7 +55,7 @@ import yaml
 from micro_expression.face.alignment import transform_points, warp_to_crop
 from micro_expression.flow.error import end_point_error
 from micro_expression.flow.tvl1 import create_tvl1, tvl1_flow
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.preprocessing.clip import read_gray
 from micro_expression.preprocessing.quality import (
     face_mask,

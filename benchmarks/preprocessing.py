@@ -35,8 +35,8 @@ import yaml
 from micro_expression.face.alignment import transform_points
 from micro_expression.flow.error import end_point_error
 from micro_expression.flow.tvl1 import create_tvl1, tvl1_sequence
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.pipelines.ingestion.nodes import build_clip_index
-from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import run_clips
 from micro_expression.preprocessing.quality import (

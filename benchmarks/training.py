@@ -34,7 +34,7 @@ def measure(preset: str, batch: int, steps: int, device: str, threads: int) -> d
     import pandas as pd
     import torch
 
-    from micro_expression.preprocessing.cache import ClipCache
+    from micro_expression.io.clip_cache import ClipCache
     from micro_expression.training.data import ClipSamples
     from micro_expression.training.loop import TrainingConfig, train_model
 

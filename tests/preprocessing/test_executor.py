@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import micro_expression.preprocessing.executor as executor
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import ClipTask, run_clips
 from tests.preprocessing.clips import (

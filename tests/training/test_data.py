@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.training.data import (
     CROP_SIZE,
     ClipSamples,

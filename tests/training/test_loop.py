@@ -5,8 +5,8 @@ import torch
 import yaml
 from kedro.framework.startup import bootstrap_project
 
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.model import LossWeights
-from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.folds import _config_loader
 from micro_expression.training.loop import TrainingConfig, load_model, mean_losses, train_model

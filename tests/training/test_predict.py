@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from micro_expression.evaluation.predictions import clip_scores, prediction_classes
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.model import build_mol
-from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.predict import aggregate_clips, predict_samples
 from tests.training.corpus import write_corpus

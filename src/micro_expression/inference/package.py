@@ -25,8 +25,8 @@ from mlflow.types.schema import Array, ColSpec, Schema
 
 from micro_expression.evaluation.predictions import probability_column
 from micro_expression.inference.classifier import ClipClassifier
-from micro_expression.inference.recordings import Problem, discover
 from micro_expression.preprocessing.clip import ClipRejected
+from micro_expression.readers.recordings import Problem, discover
 
 CHECKPOINT_ARTIFACT = "checkpoint"
 SCORED, REJECTED = "scored", "rejected"

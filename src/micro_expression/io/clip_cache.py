@@ -1,12 +1,82 @@
-"""Catalog handle on the per-clip preprocessing cache (a folder of ``.npz`` files)."""
+"""The per-clip preprocessing cache: a folder of ``.npz`` files named by content key, written
+atomically, and its catalog dataset. Hand-written because no Kedro dataset writes one file per
+item as it is computed and reads single arrays back without loading the rest.
+
+A write goes to a temporary file in the same folder, is flushed to disk, then renamed over
+the final name with ``os.replace``, so a killed run leaves either the whole file or none
+(plus, at worst, a stray ``.tmp`` file that nothing reads).
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
-from micro_expression.preprocessing.cache import ClipCache
+_KEY = re.compile(r"^[0-9A-Za-z_-]+$")
+
+
+class CorruptCacheEntryError(ValueError):
+    """A cache file exists but cannot be read."""
+
+
+class ClipCache:
+    """Per-clip arrays stored as ``<folder>/<key>.npz``."""
+
+    suffix = ".npz"
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+
+    def __repr__(self) -> str:
+        return f"ClipCache({str(self.folder)!r})"
+
+    def path_for(self, key: str) -> Path:
+        """Where the entry for ``key`` lives (whether or not it exists)."""
+        if not _KEY.match(key):
+            raise ValueError(f"invalid cache key {key!r}: use letters, digits, '_' or '-'")
+        return self.folder / f"{key}{self.suffix}"
+
+    def contains(self, key: str) -> bool:
+        return self.path_for(key).is_file()
+
+    def write_atomic(self, key: str, arrays: Mapping[str, np.ndarray | str]) -> Path:
+        """Store ``arrays`` (strings become 0-d text arrays) under ``key``; returns the path."""
+        final = self.path_for(key)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(
+            dir=self.folder, prefix=f".{key}.", suffix=".tmp", delete=False
+        )
+        try:
+            with handle:
+                np.savez_compressed(handle, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(handle.name, final)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+        return final
+
+    def read(self, key: str, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """The stored arrays of ``key`` (only ``names`` when given: the others stay on disk)."""
+        path = self.path_for(key)
+        if not path.is_file():
+            raise FileNotFoundError(f"no cached clip for key {key} at {path}")
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return {name: stored[name] for name in (stored.files if names is None else names)}
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+            raise CorruptCacheEntryError(f"cannot read cached clip {path}: {error}") from error
+        except KeyError as error:
+            raise CorruptCacheEntryError(f"cached clip {path} lacks {error}") from error
 
 
 class ClipCacheDataset(AbstractDataset[ClipCache, ClipCache]):

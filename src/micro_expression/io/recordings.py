@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 
 from kedro.io import AbstractDataset, DatasetError
 
-from micro_expression.inference.recordings import Recordings, discover
+from micro_expression.readers.recordings import Recordings, discover
 
 
 class RecordingSourceDataset(AbstractDataset[None, Recordings]):

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from micro_expression.cluster import current_scheduler
 from micro_expression.face.models import frontal_face_detector, landmark_predictor
-from micro_expression.preprocessing.cache import ClipCache, CorruptCacheEntryError
+from micro_expression.io.clip_cache import ClipCache, CorruptCacheEntryError
 from micro_expression.preprocessing.clip import ClipRejected, Stopwatch, preprocess_clip
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.quality import clip_quality

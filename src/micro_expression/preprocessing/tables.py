@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import REJECTED, ClipOutcome, ClipTask
 from micro_expression.preprocessing.keys import content_key

@@ -1,6 +1,6 @@
 """Training samples streamed from the per-clip cache of the preprocessed corpus.
 
-Each clip entry of the :class:`~micro_expression.preprocessing.cache.ClipCache` holds S samples
+Each clip entry of the :class:`~micro_expression.io.clip_cache.ClipCache` holds S samples
 of ``frames`` (S, 8, C, C) uint8, ``flows`` (S, 7, C, C, 2) float16 (x, y crop pixels, frame t
 -> t+1), ``landmarks`` (S, 8, 68, 2) float32 (x, y crop pixels) and ``apex_flow`` (S, C, C, 2)
 float16 (first frame -> apex), C = 144 by default. A sample is cut to 128x128 (random window in
@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.preprocessing.clip import ClipArrays
 
 CROP_SIZE = 128

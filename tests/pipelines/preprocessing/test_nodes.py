@@ -3,13 +3,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.pipelines.preprocessing.nodes import (
     describe_preprocessing,
     preprocess_clips,
     render_qa_figures,
     summarise_quality,
 )
-from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.keys import index_digest
 from tests.preprocessing.clips import (

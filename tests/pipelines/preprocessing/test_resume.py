@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.pipelines.preprocessing.nodes import preprocess_clips
-from micro_expression.preprocessing.cache import ClipCache
 from tests.preprocessing.clips import FAST_PARAMS, clip_index, write_moving_face_clip
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -20,7 +20,7 @@ N_CLIPS = 8
 RUN_NODE = """
 import json, sys
 from micro_expression.pipelines.preprocessing.nodes import preprocess_clips
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from tests.preprocessing.clips import FAST_PARAMS, clip_index
 
 if __name__ == "__main__":

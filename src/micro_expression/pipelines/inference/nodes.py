@@ -12,14 +12,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from micro_expression.evaluation.predictions import probability_column
-from micro_expression.inference.recordings import Recordings
 from micro_expression.inference.windows import window_plan
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.io.packaged_model import LoadedModel
-from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.preprocessing.clip import ClipArrays
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import REJECTED, ClipTask, run_clips
 from micro_expression.preprocessing.keys import content_key
+from micro_expression.readers.recordings import Recordings
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from micro_expression.preprocessing.cache import ClipCache
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.preprocessing.clip import ClipArrays
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import run_clips

@@ -13,7 +13,7 @@ import pandas as pd
 from micro_expression.training.folds import fold_clips
 
 if TYPE_CHECKING:
-    from micro_expression.preprocessing.cache import ClipCache
+    from micro_expression.io.clip_cache import ClipCache
 
 
 def train_fold(

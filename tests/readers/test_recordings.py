@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from micro_expression.inference.recordings import discover
+from micro_expression.readers.recordings import discover
 from tests.readers.fixtures import noise_image, write_casme2, write_garbage, write_jpeg
 
 
