@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -143,7 +144,8 @@ def _check_data(found: Lineage, project: Path, env: str | None, rescan: bool) ->
 
             label = f"raw dataset ({dataset['name']})"
             try:
-                index, _ = build_clip_index(catalog.load("raw_dataset"), dataset)
+                index, _ = build_clip_index(catalog.load("raw_dataset"),
+                                            _ingestion_params(found.run, catalog))
                 now = TRACKED_TABLES["clip_index"].digest(index)
             except Exception as error:
                 click.echo(f"  {label:<25} cannot be read now: {error}")
@@ -151,6 +153,13 @@ def _check_data(found: Lineage, project: Path, env: str | None, rescan: bool) ->
             else:
                 _report(label, found.digests["clip_index"], now, mismatched)
     return mismatched
+
+
+def _ingestion_params(run: Any, catalog: Any) -> dict[str, Any]:
+    """The ``ingestion`` parameters the run logged, over the project's for those it did not."""
+    recorded = {key.removeprefix("ingestion."): yaml.safe_load(value)
+                for key, value in run.data.params.items() if key.startswith("ingestion.")}
+    return {**catalog.load("params:ingestion"), **recorded}
 
 
 def _report(name: str, recorded: str, now: str, mismatched: list[str]) -> None:

@@ -18,6 +18,7 @@ from micro_expression.lineage.naming import run_name
 from micro_expression.lineage.relocate import relocate_store, store_path
 from micro_expression.lineage.tables import TRACKED_TABLES
 from micro_expression.mappings import flatten
+from micro_expression.parameters import check_blocks, used_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ object's address, the machine's absolute path, Kedro's session id under a mislea
 Kedro's version beside the ``version.*`` tags)."""
 DATA_INPUTS = {"raw_dataset", "clip_index", "preprocessed_index", "loso_folds"}
 """A run that reads one of these is about the configured dataset, so it gets its tags."""
+RAW_DATASET = "raw_dataset"
+"""The catalog entry that chooses a run's data (its ``selection`` gives the ``dataset.*`` tags)."""
 
 
 ARTIFACT_TABLES = {
@@ -41,6 +44,16 @@ ARTIFACT_TABLES = {
 that the MLflow UI previews)."""
 
 
+class ParameterCheckHooks:
+    """Parses every parameter block the run uses before anything runs: a typo fails at once,
+    not after an hour of preprocessing. ``tryfirst``, so no MLflow run opens for it."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        blocks = used_blocks(pipeline.all_inputs())
+        check_blocks({block: catalog.load(f"params:{block}") for block in blocks})
+
+
 class LineageHooks:
     """Names each MLflow run after what it did, tags it with its code and environment, and
     digests the tracked tables it reads or writes.
@@ -50,7 +63,7 @@ class LineageHooks:
 
     def __init__(self) -> None:
         self._logged: set[str] = set()
-        self._dataset_params: dict[str, Any] = {}
+        self._dataset: dict[str, Any] = {}
         self._catalog: Any = None
         self._project_path = Path.cwd()
 
@@ -73,7 +86,7 @@ class LineageHooks:
         self._catalog = catalog
         self._project_path = Path(run_params.get("project_path") or ".")
         about_data = bool(DATA_INPUTS & set(pipeline.all_inputs() | pipeline.all_outputs()))
-        self._dataset_params = _load_params(catalog, "dataset") if about_data else {}
+        self._dataset = _data_selection(catalog) if about_data else {}
         run = mlflow.active_run()
         if run is None:
             return
@@ -87,14 +100,14 @@ class LineageHooks:
         tags.update({f"version.{name}": v for name, v in environment_versions().items()})
         tags.update({
             f"dataset.{k}": str(v)
-            for k, v in flatten(self._dataset_params, keep_empty=False).items()
+            for k, v in flatten(self._dataset, keep_empty=False).items()
             if v is not None
         })
         tags["mlflow.runName"] = run_name(
             run_params.get("pipeline_names"),
             datetime.fromtimestamp(run.info.start_time / 1000),
             run.info.run_id,
-            self._dataset_params,
+            self._dataset,
             _load_params(catalog, "training"),
             run_params.get("runtime_params"),
         )
@@ -149,7 +162,7 @@ class LineageHooks:
             described = {}
         found = described.get("filepath") or (described.get("dataset") or {}).get("filepath")
         if not found:
-            return str(self._dataset_params.get("root") or "unknown")
+            return str(self._dataset.get("root") or "unknown")
         path = Path(str(found))
         try:
             return str(path.resolve().relative_to(self._project_path.resolve()))
@@ -165,6 +178,14 @@ def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:
         table.to_csv(csv, index=False)
         mlflow.log_artifact(str(parquet), artifact_path=folder)
         mlflow.log_artifact(str(csv), artifact_path=folder)
+
+
+def _data_selection(catalog: Any) -> dict[str, Any]:
+    """What the catalog's raw dataset reads (name, root or roots, classes); {} without one."""
+    if RAW_DATASET not in catalog:
+        return {}
+    selection = getattr(catalog[RAW_DATASET], "selection", None)
+    return dict(selection()) if selection else {}
 
 
 def _load_params(catalog: Any, name: str) -> dict[str, Any]:

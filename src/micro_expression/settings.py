@@ -1,12 +1,13 @@
 """Project settings (Kedro defaults unless stated)."""
 
-from micro_expression.hooks import LineageHooks
+from micro_expression.hooks import LineageHooks, ParameterCheckHooks
 from micro_expression.runner import DaskSettingsHooks
 from micro_expression.tracking import FoldTrackingHooks
 
-# kedro-mlflow registers its own hooks through its entry point; these run after its hooks,
-# inside the MLflow run it opens: lineage tags and digests, nested runs per fold.
-HOOKS = (LineageHooks(), FoldTrackingHooks(), DaskSettingsHooks())
+# kedro-mlflow registers its own hooks through its entry point. The parameter check runs
+# before them; the others after, inside the MLflow run it opens: lineage tags and digests,
+# nested runs per fold.
+HOOKS = (ParameterCheckHooks(), LineageHooks(), FoldTrackingHooks(), DaskSettingsHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.io.mer_source import MERSourceDataset
 from micro_expression.pipelines.ingestion.nodes import build_clip_index, check_clip_index
 from micro_expression.pipelines.preprocessing.nodes import preprocess_clips
-from micro_expression.preprocessing.cache import ClipCache
 from micro_expression.synthetic import generate_corpus
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.loop import TrainingConfig, load_model, train_model
@@ -38,7 +38,7 @@ def clips(tmp_path_factory) -> ClipSamples:
     folder: Path = tmp_path_factory.mktemp("learning")
     generate_corpus(CORPUS).write(folder / "synthetic")
     raw = MERSourceDataset(name="synthetic", root=str(folder / "synthetic"), classes=3).load()
-    clip_index, rejected = build_clip_index(raw, {"name": "synthetic", "classes": 3})
+    clip_index, rejected = build_clip_index(raw, {})
     summary = check_clip_index(clip_index, rejected, {"strict": True})
     store = ClipCache(folder / "clips")
     index, rejections, _ = preprocess_clips(clip_index, summary, store, PREPROCESSING)

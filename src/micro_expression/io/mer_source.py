@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +23,8 @@ class WritableCorpus(Protocol):
 
 class MERSourceDataset(AbstractDataset[WritableCorpus, RawDataset]):
     """Loads every clip of dataset ``name`` found at ``root`` (``roots`` per dataset for the
-    composite) as a ``RawDataset``.
+    composite) as a ``RawDataset`` to be labelled with ``classes`` classes. This entry is the
+    one place a run's data is chosen (``dataset`` in globals.yml, or ``--params dataset.*``).
 
     Saving is only for the generated corpus: with ``name="synthetic"`` it writes the corpus
     to ``root``; for a real dataset it writes nothing, so its folder is never touched.
@@ -46,7 +48,12 @@ class MERSourceDataset(AbstractDataset[WritableCorpus, RawDataset]):
     def load(self) -> RawDataset:
         # Fails on an unknown name or class count before the (slow) frame scan.
         scheme_for(self._name, self._classes)
-        return read_source(self._name, self._root, self._roots)
+        raw = read_source(self._name, self._root, self._roots)
+        return dataclasses.replace(raw, classes=self._classes)
+
+    def selection(self) -> dict[str, Any]:
+        """Which data this entry reads (name, root or roots, classes), for the run's record."""
+        return self._describe()
 
     def save(self, data: WritableCorpus) -> None:
         if self._name != "synthetic":

@@ -100,7 +100,8 @@ def changed_parameters(
 
 
 def dataset_parameters(tags: Mapping[str, str]) -> dict[str, Any]:
-    """The ``dataset`` parameters a run recorded as ``dataset.*`` tags, typed again."""
+    """The data a run read (name, root or roots, classes), from its ``dataset.*`` tags, typed
+    again."""
     nested: dict[str, Any] = {}
     for key, text in tags.items():
         if not key.startswith("dataset."):

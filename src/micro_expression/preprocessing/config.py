@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from micro_expression.flow.tvl1 import BRIGHTNESS_MATCHING
+from micro_expression.parameters import block_values
 
 ALIGNMENTS = ("per_clip", "per_frame")
+DETECTION = {"detection": {"upsample": "upsample", "retry_upsample": "retry_upsample"}}
+"""The ``detection`` block's keys and the fields they set."""
 SAMPLINGS = ("even", "strided")
 
 
@@ -53,16 +56,9 @@ class PreprocessingConfig:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> PreprocessingConfig:
         """Build from the ``preprocessing`` parameters (see parameters_preprocessing.yml)."""
-        params = dict(params)
-        detection = dict(params.pop("detection", {}) or {})
-        params["tvl1"] = dict(params.get("tvl1") or {})
-        for name in ("upsample", "retry_upsample"):
-            if name in detection:
-                params[name] = detection.pop(name)
-        unknown = sorted(set(params) - set(cls.__dataclass_fields__)) + sorted(detection)
-        if unknown:
-            raise ValueError(f"unknown preprocessing parameters: {unknown}")
-        return cls(**params)
+        values = block_values(params, "preprocessing", cls.__dataclass_fields__, DETECTION)
+        values["tvl1"] = dict(values.get("tvl1") or {})
+        return cls(**values)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], **execution: Any) -> PreprocessingConfig:

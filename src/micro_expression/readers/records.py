@@ -49,9 +49,11 @@ class SourceClip:
 class RawDataset:
     """Every clip a dataset (or the composite of several) describes, in source order.
 
-    ``roots`` maps each source dataset to the absolute folder it was read from.
+    ``roots`` maps each source dataset to the absolute folder it was read from; ``classes``
+    is the class scheme its clips are to be labelled with (3 or 5).
     """
 
     name: str
     roots: dict[str, str]
     clips: tuple[SourceClip, ...] = field(default_factory=tuple)
+    classes: int = 3

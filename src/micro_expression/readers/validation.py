@@ -6,12 +6,36 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from micro_expression.parameters import block_values
 from micro_expression.readers.labels import ClassScheme, dataset_emotions
 from micro_expression.readers.records import FrameFile, SourceClip
 
 MAX_RANGES_SHOWN = 10
 DEFAULT_MAX_CLIP_FRAMES = 3000
 """Longest plausible clip, onset to offset (15 s at 200 fps; micro-expressions last < 0.5 s)."""
+
+
+@dataclass(frozen=True)
+class IngestionSettings:
+    """The ``ingestion`` parameters: what counts as a usable clip, and whether a fault stops
+    the run (see conf/base/parameters_ingestion.yml)."""
+
+    strict: bool = False
+    max_clip_frames: int = DEFAULT_MAX_CLIP_FRAMES
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.strict, bool):
+            raise ValueError(f"ingestion.strict must be true or false, got {self.strict!r}")
+        if isinstance(self.max_clip_frames, bool) or not isinstance(self.max_clip_frames, int) \
+                or self.max_clip_frames < 2:
+            raise ValueError(
+                f"ingestion.max_clip_frames must be an integer >= 2, got {self.max_clip_frames!r}"
+            )
+
+    @classmethod
+    def from_params(cls, params: dict) -> IngestionSettings:
+        """Build from the ``ingestion`` parameter block; unknown keys are an error."""
+        return cls(**block_values(params, "ingestion", cls.__dataclass_fields__))
 
 
 @dataclass(frozen=True)
@@ -75,7 +99,7 @@ def data_faults(clip: SourceClip, max_frames: int = DEFAULT_MAX_CLIP_FRAMES) -> 
     if span > max_frames:
         return [
             f"implausible clip length: onset {clip.onset} to offset {clip.offset} spans {span} "
-            f"frames, more than dataset.max_clip_frames={max_frames} (a typo in the sheet?)"
+            f"frames, more than ingestion.max_clip_frames={max_frames} (a typo in the sheet?)"
         ]
     frames = clip_frames(clip)
     faults = []

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from micro_expression.parameters import block_values
+
 # Bumped whenever the generator's output changes for the same parameters, so that an
 # existing corpus written by an older generator is not mistaken for an up-to-date one.
 GENERATOR_FORMAT = 2
@@ -93,19 +95,9 @@ def _float_pair(name: str, value: Any) -> tuple[float, float]:
     return _pair(name, value, _number)
 
 
-def _check_keys(name: str, given: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(given) - allowed)
-    if unknown:
-        raise ValueError(
-            f"unknown synthetic parameter(s) {unknown} in '{name}'; known: {sorted(allowed)}"
-        )
-
-
 def _parse_nuisance(raw: Any) -> Nuisance:
-    if not isinstance(raw, dict):
-        raise _fail("nuisance", "must be a mapping", raw)
-    _check_keys("nuisance", raw, set(Nuisance.__dataclass_fields__))
-    merged = {**asdict(Nuisance()), **raw}
+    merged = {**asdict(Nuisance()),
+              **block_values(raw, "synthetic.nuisance", Nuisance.__dataclass_fields__)}
     for key in ("head_jitter_px", "illumination_flicker", "sensor_noise"):
         if _number(f"nuisance.{key}", merged[key]) < 0:
             raise _fail(f"nuisance.{key}", "must be >= 0", merged[key])
@@ -124,11 +116,9 @@ def _parse_nuisance(raw: Any) -> Nuisance:
 
 def parse_params(raw: dict[str, Any]) -> SyntheticParams:
     """Validate a ``params:synthetic`` mapping; a bad value raises ``ValueError`` naming it."""
-    if not isinstance(raw, dict):
-        raise ValueError(f"synthetic parameters must be a mapping, got {type(raw).__name__}")
-    _check_keys("synthetic", raw, set(SyntheticParams.__dataclass_fields__))
     defaults = SyntheticParams()
-    merged = {**{k: getattr(defaults, k) for k in SyntheticParams.__dataclass_fields__}, **raw}
+    merged = {**{k: getattr(defaults, k) for k in SyntheticParams.__dataclass_fields__},
+              **block_values(raw, "synthetic", SyntheticParams.__dataclass_fields__)}
 
     classes = _integer("classes", merged["classes"], 3, 5)
     if classes not in (3, 5):

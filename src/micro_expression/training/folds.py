@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from micro_expression.parameters import block_values
 
 FINAL_FOLD = "final"
 # Node and dataset names inside each fold's namespace (the training pipeline builds them, the
@@ -20,6 +23,25 @@ ROLES = ("train", "validation", "test")
 DEFAULT_CLIP_INDEX = "data/02_intermediate/clip_index.parquet"
 
 FOLD_COLUMNS = ["fold", "fold_number", "held_out_subject", "clip_id", "subject", "dataset", "role"]
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """The ``splitting`` parameters (see conf/base/parameters_splitting.yml)."""
+
+    validation_subjects: int = 0
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        for name in ("validation_subjects", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"splitting.{name} must be an integer >= 0, got {value!r}")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> SplitSettings:
+        """Build from the ``splitting`` parameter block; unknown keys are an error."""
+        return cls(**block_values(params, "splitting", cls.__dataclass_fields__))
 
 
 def fold_name(subject: str) -> str:

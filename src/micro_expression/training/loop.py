@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from micro_expression.model import ARCHITECTURES, LossWeights, build_model, input_key, mol_loss
+from micro_expression.parameters import block_values
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.device import autocast, select_device
 
@@ -78,29 +79,19 @@ class TrainingConfig:
         fields :data:`NESTED` names; ``subjects`` is read when the pipelines are registered,
         not here.
         """
-        params = {k: v for k, v in params.items() if k != "subjects"}
-        blocks = {name: dict(params.pop(name, None) or {}) for name in NESTED}
-        nested_fields = {f for keys in NESTED.values() for f in keys.values()}
-        top_level = set(cls.__dataclass_fields__) - nested_fields
-        unknown = sorted(set(params) - top_level) + [
-            f"{name}.{key}"
-            for name, block in blocks.items()
-            for key in sorted(set(block) - set(NESTED[name]))
-        ]
-        if unknown:
-            raise ValueError(f"unknown training parameters: {unknown}")
-        for name, flag in blocks["tasks"].items():
+        values = block_values(params, "training", cls.__dataclass_fields__, NESTED,
+                              ignored=("subjects",))
+        for name, field_name in NESTED["tasks"].items():
+            flag = values.get(field_name, True)
             if not isinstance(flag, bool):
                 raise ValueError(f"training.tasks.{name} must be true or false, got {flag!r}")
-        if params.get("classes") is not None:
-            params["classes"] = tuple(params["classes"])
-        params["loss_weights"] = LossWeights(**(params.get("loss_weights") or {}))
-        for name, block in blocks.items():
-            params.update({NESTED[name][key]: value for key, value in block.items()})
+        if values.get("classes") is not None:
+            values["classes"] = tuple(values["classes"])
+        values["loss_weights"] = LossWeights(**(values.get("loss_weights") or {}))
         for name in ("validation_every", "patience", "warmup_steps", "steps"):
-            if name in params:
-                params[name] = int(params[name])
-        return cls(**params)
+            if name in values:
+                values[name] = int(values[name])
+        return cls(**values)
 
     def model_args(self, n_classes: int) -> dict[str, Any]:
         """Keyword arguments of :func:`micro_expression.model.build_model`."""

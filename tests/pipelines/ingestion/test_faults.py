@@ -23,12 +23,12 @@ from tests.readers.fixtures import (
 HAPPY, SURPRISED, DISGUSTED, REPRESSED, OTHERS = CASME2_CLIPS
 
 
-def _params(name="casme2", **changes):
-    return {"name": name, "root": "unused", "classes": 3, "strict": False, **changes}
+def _params(**changes):
+    return {"strict": False, **changes}
 
 
 def _index(root, name="casme2", **params):
-    return build_clip_index(read_source(name, root), _params(name, **params))
+    return build_clip_index(read_source(name, root), _params(**params))
 
 
 def _rejection(rejected, clip_id):
@@ -74,7 +74,7 @@ def test_an_offset_typo_is_an_implausible_length_not_a_memory_blow_up(tmp_path):
     reason = _rejection(rejected, "casme2/sub01/EP03_02").reason
     assert reason == (
         "implausible clip length: onset 20 to offset 1000000000 spans 999999981 frames, more "
-        "than dataset.max_clip_frames=3000 (a typo in the sheet?)"
+        "than ingestion.max_clip_frames=3000 (a typo in the sheet?)"
     )
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 
 import pandas as pd
@@ -24,12 +25,13 @@ from tests.readers.fixtures import (
 HAPPY, SURPRISED, DISGUSTED, REPRESSED, OTHERS = CASME2_CLIPS
 
 
-def _params(name="casme2", classes=3, strict=False):
-    return {"name": name, "root": "unused", "classes": classes, "strict": strict}
+def _params(strict=False):
+    return {"strict": strict}
 
 
-def _index(root, name="casme2", **params):
-    return build_clip_index(read_source(name, root), _params(name, **params))
+def _index(root, name="casme2", classes=3, **params):
+    raw = dataclasses.replace(read_source(name, root), classes=classes)
+    return build_clip_index(raw, _params(**params))
 
 
 def _reason(rejected, clip_id):
@@ -204,11 +206,15 @@ def test_both_tables_carry_one_ingestion_id_that_follows_their_content(tmp_path)
     assert changed.attrs["ingestion_id"] != index.attrs["ingestion_id"]
 
 
-def test_parameters_naming_another_dataset_are_refused(tmp_path):
+def test_ingestion_parameters_do_not_choose_the_data(tmp_path):
+    # The data is chosen once, by the raw_dataset entry (globals.yml `dataset`): a dataset key
+    # in the ingestion parameters is refused by name instead of silently disagreeing.
     write_casme2(tmp_path, [HAPPY])
 
-    with pytest.raises(ValueError, match="dataset.name='samm' but raw_dataset was read as 'casm"):
-        build_clip_index(read_source("casme2", tmp_path), _params("samm"))
+    with pytest.raises(ValueError, match=r"unknown ingestion parameters: \['name'\]"):
+        build_clip_index(read_source("casme2", tmp_path), {"name": "samm"})
+    with pytest.raises(ValueError, match="ingestion.max_clip_frames must be an integer"):
+        build_clip_index(read_source("casme2", tmp_path), {"max_clip_frames": "many"})
 
 
 def test_composite_maps_each_dataset_to_three_classes(tmp_path):
@@ -218,7 +224,7 @@ def test_composite_maps_each_dataset_to_three_classes(tmp_path):
         "smic": write_smic(tmp_path / "m"),
     }
 
-    index, rejected = build_clip_index(read_source("composite", roots=roots), _params("composite"))
+    index, rejected = build_clip_index(read_source("composite", roots=roots), _params())
 
     labels = dict(zip(index.clip_id, index.label))
     assert labels["samm/006/006_1_2"] == "negative"  # Anger

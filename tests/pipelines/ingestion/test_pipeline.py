@@ -13,10 +13,10 @@ def test_pipeline_writes_both_tables_then_checks_them():
     build, check = create_pipeline().nodes
 
     assert build.name == "build_clip_index"
-    assert build.inputs == ["raw_dataset", "params:dataset"]
+    assert build.inputs == ["raw_dataset", "params:ingestion"]
     assert build.outputs == ["clip_index", "rejected_clips"]
     assert check.name == "check_clip_index"
-    assert check.inputs == ["clip_index", "rejected_clips", "params:dataset"]
+    assert check.inputs == ["clip_index", "rejected_clips", "params:ingestion"]
     assert check.outputs == ["ingestion_summary"]
 
 

@@ -5,7 +5,7 @@ from kedro.runner import SequentialRunner
 
 from micro_expression.io.mer_source import MERSourceDataset
 from micro_expression.pipelines.synthetic import create_pipeline
-from micro_expression.pipelines.synthetic.nodes import generate_corpus
+from micro_expression.pipelines.synthetic.nodes import plan_corpus
 from micro_expression.synthetic import GeneratedCorpus
 
 TINY = {
@@ -26,7 +26,7 @@ def test_pipeline_is_one_node_from_parameters_to_the_raw_dataset():
 
 
 def test_node_returns_a_lazy_plan():
-    corpus = generate_corpus(TINY)
+    corpus = plan_corpus(TINY)
     assert isinstance(corpus, GeneratedCorpus)
     assert len(corpus.clips) == 6
 

@@ -11,7 +11,7 @@ import pandas as pd
 from micro_expression.lineage import table_digest
 from micro_expression.readers import ClassScheme, RawDataset, SourceClip, scheme_for
 from micro_expression.readers.validation import (
-    DEFAULT_MAX_CLIP_FRAMES,
+    IngestionSettings,
     Rejection,
     apex_note,
     clip_frames,
@@ -46,23 +46,18 @@ INGESTION_ID = "ingestion_id"
 
 
 def build_clip_index(
-    raw_dataset: RawDataset, dataset: dict[str, Any]
+    raw_dataset: RawDataset, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per usable clip (labelled under ``dataset.classes``), and one row per rejected
-    clip with its reason and kind (data fault or scheme exclusion).
+    """One row per usable clip (labelled with the dataset's class scheme), and one row per
+    rejected clip with its reason and kind (data fault or scheme exclusion).
 
     Both tables carry the same :data:`INGESTION_ID` in ``attrs`` (a digest of their content),
     which lets the catalog replace them together or not at all. Whether the result is good
     enough to go on is :func:`check_clip_index`'s call, after both are saved.
     """
-    if dataset.get("name", raw_dataset.name) != raw_dataset.name:
-        raise ValueError(
-            f"parameters say dataset.name={dataset['name']!r} but raw_dataset was read as "
-            f"{raw_dataset.name!r}: set both through `--params dataset.name=...`"
-        )
-    scheme = scheme_for(raw_dataset.name, dataset["classes"])
-    max_frames = int(dataset.get("max_clip_frames", DEFAULT_MAX_CLIP_FRAMES))
-    usable, rejections = triage(raw_dataset.clips, scheme, max_frames)
+    settings = IngestionSettings.from_params(params)
+    scheme = scheme_for(raw_dataset.name, raw_dataset.classes)
+    usable, rejections = triage(raw_dataset.clips, scheme, settings.max_clip_frames)
     logger.info(
         "%s: %d clips indexed, %d rejected (%d excluded by the %s scheme)",
         raw_dataset.name,
@@ -88,9 +83,9 @@ def ingestion_id(clip_index: pd.DataFrame, rejected_clips: pd.DataFrame) -> str:
 
 
 def check_clip_index(
-    clip_index: pd.DataFrame, rejected_clips: pd.DataFrame, dataset: dict[str, Any]
+    clip_index: pd.DataFrame, rejected_clips: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Stop the run when no clip is usable, or when ``dataset.strict`` is set and a clip has a
+    """Stop the run when no clip is usable, or when ``ingestion.strict`` is set and a clip has a
     data fault; both tables are already saved then, so the error points at them. Otherwise a
     summary: counts per label and per rejection kind (``ingestion_summary``)."""
     faults = rejected_clips[rejected_clips["kind"] == DATA_FAULT]
@@ -106,10 +101,10 @@ def check_clip_index(
             f"No usable clip: all {len(rejected_clips)} clips were rejected, e.g. {examples}. "
             f"Every reason is in {where}."
         )
-    if dataset.get("strict", False) and not faults.empty:
+    if IngestionSettings.from_params(params).strict and not faults.empty:
         listing = "\n".join(f"  {r.clip_id} ({r.source}): {r.reason}" for r in faults.itertuples())
         raise ValueError(
-            f"dataset.strict is set and {len(faults)} clips have data faults:\n{listing}\n"
+            f"ingestion.strict is set and {len(faults)} clips have data faults:\n{listing}\n"
             f"They are in {where}."
         )
     return {

@@ -10,14 +10,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=build_clip_index,
-                inputs=["raw_dataset", "params:dataset"],
+                inputs=["raw_dataset", "params:ingestion"],
                 outputs=["clip_index", "rejected_clips"],
                 name="build_clip_index",
             ),
             # After both tables are saved, so a failed check leaves this run's reasons on disk.
             Node(
                 func=check_clip_index,
-                inputs=["clip_index", "rejected_clips", "params:dataset"],
+                inputs=["clip_index", "rejected_clips", "params:ingestion"],
                 outputs="ingestion_summary",
                 name="check_clip_index",
             ),

@@ -8,6 +8,7 @@ from micro_expression import synthetic
 from micro_expression.synthetic import GeneratedCorpus
 
 
-def generate_corpus(parameters: dict[str, Any]) -> GeneratedCorpus:
-    """Plan the corpus from ``params:synthetic``; the catalog's ``raw_dataset`` writes it."""
-    return synthetic.generate_corpus(parameters)
+def plan_corpus(params: dict[str, Any]) -> GeneratedCorpus:
+    """The corpus ``params:synthetic`` describes, as specs (cheap: no pixels yet); saving it
+    to the catalog's ``raw_dataset`` renders and writes what is missing or stale."""
+    return synthetic.generate_corpus(synthetic.parse_params(params))

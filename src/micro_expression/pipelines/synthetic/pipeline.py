@@ -2,14 +2,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from micro_expression.pipelines.synthetic.nodes import generate_corpus
+from micro_expression.pipelines.synthetic.nodes import plan_corpus
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=generate_corpus,
+                func=plan_corpus,
                 inputs="params:synthetic",
                 outputs="raw_dataset",
                 name="generate_synthetic_corpus",
