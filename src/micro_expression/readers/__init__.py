@@ -2,6 +2,8 @@
 
 ``read_source`` scans a dataset on disk and reports every clip its source describes, with
 each frame file hashed and decoded; validation and labelling happen downstream.
+Hand-written because no library (torchvision, kedro-datasets, Hugging Face) reads these
+licence-gated layouts.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 N is the original frame number, so a clip folder starts at ``img<Onset>.jpg``. The generated
 corpus uses this layout too.
+
+Hand-written: no library reads CASME II's folders, frame naming and coding sheet.
 """
 
 from __future__ import annotations

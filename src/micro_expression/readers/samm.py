@@ -2,6 +2,8 @@
 coding sheet, whose header sits below a preamble (spreadsheet row 14 in v2).
 
 The release unpacks to a ``SAMM/`` folder; ``root`` may hold it or be it.
+
+Hand-written: no library reads SAMM's folders, frame naming and coding sheet.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 There is no coding sheet: each clip folder is a clip, its class folder is its label, onset
 and offset are its first and last frame numbers, and apex is unknown.
+
+Hand-written: no library reads SMIC's folder-coded layout.
 """
 
 from __future__ import annotations
