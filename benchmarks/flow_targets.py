@@ -64,6 +64,7 @@ from micro_expression.preprocessing.quality import (
     truth_indices,
 )
 from micro_expression.preprocessing.sampling import frame_numbers
+from micro_expression.preprocessing.tables import optional_path
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLIP_INDEX = PROJECT / "data" / "02_intermediate" / "clip_index.parquet"
@@ -112,15 +113,16 @@ def _points(landmarks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def load_clips(count: int) -> list[Clip]:
     """The first ``count`` cached clips that have ground truth, with their evaluation points."""
-    paths = pd.read_parquet(CLIP_INDEX).set_index("clip_id")["frame_paths"]
+    clip_index = pd.read_parquet(CLIP_INDEX).set_index("clip_id")
     index = pd.read_parquet(PREPROCESSED_INDEX)
     cache = ClipCache(CACHE)
     clips = []
     for clip_id, key in zip(index["clip_id"], index["content_key"], strict=True):
         if len(clips) == count:
             break
-        frame_paths = [str(PROJECT / p) for p in paths[clip_id]]
-        truth = load_clip_truth(frame_paths)
+        frame_paths = [str(PROJECT / p) for p in clip_index.at[clip_id, "frame_paths"]]
+        truth_path = optional_path(clip_index.at[clip_id, "ground_truth_path"])
+        truth = load_clip_truth(None if truth_path is None else str(PROJECT / truth_path))
         if truth is None:
             continue
         arrays = cache.read(key, ["frames", "flows", "transform", "frame_numbers"])

@@ -49,6 +49,7 @@ from micro_expression.preprocessing.tables import (
     QUALITY_METRICS,
     clip_tasks,
     index_table,
+    optional_path,
     quality_table,
     rejection_table,
     stage_seconds,
@@ -151,12 +152,12 @@ def tvl1_only(all_frames: list[np.ndarray], tvl1: dict, workers: int) -> dict[st
 
 def sweep(clip_index, index, cache: ClipCache, base_tvl1: dict, workers: int, clips: int):
     """Speed and flow error of each TV-L1 parameter set on the first ``clips`` clips."""
-    paths = clip_index.set_index("clip_id")["frame_paths"]
+    truth_paths = clip_index.set_index("clip_id")["ground_truth_path"]
     rows = index.head(clips)
     stored = [cache.read(key) for key in rows["content_key"]]
     truths = []
     for clip_id, arrays in zip(rows["clip_id"], stored, strict=True):
-        truth = load_clip_truth([str(p) for p in paths[clip_id]])
+        truth = load_clip_truth(optional_path(truth_paths[clip_id]))
         numbers = truth_indices(truth, arrays["frame_numbers"][0])
         transforms, size = arrays["transform"][0], arrays["frames"].shape[-1]
         pairs = []

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
 from skimage import data
+
+from micro_expression.readers.ground_truth import ground_truth_file
 
 CANVAS = (480, 640)
 GREY = 120
@@ -63,8 +65,12 @@ def content_hash(frame_paths: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-def clip_index(clips: dict[str, Sequence[str]]) -> pd.DataFrame:
-    """A clip index with one row per ``clip_id -> frame paths`` (labels made up)."""
+def clip_index(
+    clips: dict[str, Sequence[str]], ground_truth: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A clip index with one row per ``clip_id -> frame paths`` (labels made up); clips named
+    in ``ground_truth`` have that ground-truth file, the others none."""
+    ground_truth = ground_truth or {}
     rows = []
     for number, (clip_id, paths) in enumerate(clips.items()):
         rows.append(
@@ -82,6 +88,7 @@ def clip_index(clips: dict[str, Sequence[str]]) -> pd.DataFrame:
                 "label_id": number % 3,
                 "content_hash": content_hash(paths),
                 "fps": 200.0,
+                "ground_truth_path": ground_truth.get(clip_id),
             }
         )
     return pd.DataFrame(rows)
@@ -95,14 +102,19 @@ FAST_PARAMS = {
 }
 
 
-def generated_corpus_clips(root: Path, **params) -> dict[str, list[str]]:
-    """Write a tiny generated corpus (CASME II layout, with ground truth) and list its clips."""
+def generated_corpus_clips(
+    root: Path, **params
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Write a tiny generated corpus (CASME II layout, with ground truth): its clips' frame
+    paths and ground-truth files, by clip id."""
     from micro_expression.synthetic import generate_corpus
 
     settings = {"subjects": 1, "clips_per_class": 1, "frame_count": [10, 10], "seed": 3}
     generate_corpus({**settings, **params}).write(root)
-    clips = {}
+    clips, ground_truth = {}, {}
     for clip in sorted((root / "CASME2_RAW_selected").glob("sub*/*")):
+        clip_id = f"casme2/{clip.parent.name}/{clip.name}"
         frames = sorted(clip.glob("img*.jpg"), key=lambda p: int(p.stem[3:]))
-        clips[f"casme2/{clip.parent.name}/{clip.name}"] = [str(p) for p in frames]
-    return clips
+        clips[clip_id] = [str(p) for p in frames]
+        ground_truth[clip_id] = str(ground_truth_file(root, clip.parent.name, clip.name))
+    return clips, ground_truth

@@ -12,15 +12,27 @@ from micro_expression.preprocessing.quality import (
     true_crop_flow,
     true_sample_flows,
 )
-from tests.preprocessing.clips import generated_corpus_clips, write_moving_face_clip
+from tests.preprocessing.clips import generated_corpus_clips
 
 CONFIG = {"crop_size": 96, "workers": 1}
 
 
 @pytest.fixture(scope="module")
-def corpus_clip(tmp_path_factory):
-    clips = generated_corpus_clips(tmp_path_factory.mktemp("corpus"))
-    return next(iter(clips.values()))
+def corpus(tmp_path_factory):
+    """(frame paths, ground-truth file) of one generated clip."""
+    clips, ground_truth = generated_corpus_clips(tmp_path_factory.mktemp("corpus"))
+    clip_id = next(iter(clips))
+    return clips[clip_id], ground_truth[clip_id]
+
+
+@pytest.fixture(scope="module")
+def corpus_clip(corpus):
+    return corpus[0]
+
+
+@pytest.fixture(scope="module")
+def truth_path(corpus):
+    return corpus[1]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +43,8 @@ def arrays(corpus_clip):
     }
 
 
-def test_true_crop_flow_matches_the_documented_dense_flow(corpus_clip):
-    truth = load_clip_truth(corpus_clip)
+def test_true_crop_flow_matches_the_documented_dense_flow(truth_path):
+    truth = load_clip_truth(truth_path)
     transform = np.array([[0.45, 0.05, -60.0], [-0.05, 0.45, -20.0]])
     dense = truth.flow_between(1, 6)
     expected = transform_vectors(
@@ -42,48 +54,48 @@ def test_true_crop_flow_matches_the_documented_dense_flow(corpus_clip):
     assert np.abs(expected).max() > 0.05  # there is motion to compare
 
 
-def test_per_clip_alignment_gives_a_better_flow_than_per_frame(corpus_clip, arrays):
-    per_clip = clip_quality(corpus_clip, arrays["per_clip"])
-    per_frame = clip_quality(corpus_clip, arrays["per_frame"])
+def test_per_clip_alignment_gives_a_better_flow_than_per_frame(truth_path, arrays):
+    per_clip = clip_quality(truth_path, arrays["per_clip"])
+    per_frame = clip_quality(truth_path, arrays["per_frame"])
     assert set(per_clip) == {"flow_epe", "flow_epe_worst_pair", "flow_epe_zero", "landmark_nme"}
     assert 0 < per_clip["flow_epe"] < per_frame["flow_epe"]
     assert per_clip["flow_epe"] <= per_clip["flow_epe_worst_pair"]
     assert per_clip["landmark_nme"] < 0.1 and per_frame["landmark_nme"] < 0.1
 
 
-def test_brightness_matched_flow_targets_track_the_true_motion(corpus_clip, arrays):
+def test_brightness_matched_flow_targets_track_the_true_motion(corpus_clip, truth_path, arrays):
     """The generated corpus flickers each frame's brightness: matched, TV-L1 sees the motion."""
-    raw = clip_quality(corpus_clip, arrays["per_clip"])
+    raw = clip_quality(truth_path, arrays["per_clip"])
     config = PreprocessingConfig(alignment="per_clip", flow_brightness="gain", **CONFIG)
-    matched = clip_quality(corpus_clip, preprocess_clip(corpus_clip, config))
+    matched = clip_quality(truth_path, preprocess_clip(corpus_clip, config))
     assert matched["flow_epe"] < 0.6 * matched["flow_epe_zero"]
     assert matched["flow_epe"] < 0.7 * raw["flow_epe"]
     assert matched["landmark_nme"] == pytest.approx(raw["landmark_nme"])
 
 
-def test_wrong_flow_scores_worse(corpus_clip, arrays):
+def test_wrong_flow_scores_worse(truth_path, arrays):
     stored = arrays["per_clip"]
     flipped = type(stored)(**{**stored.as_dict(), "flows": -stored.flows})
-    worse, good = clip_quality(corpus_clip, flipped), clip_quality(corpus_clip, stored)
+    worse, good = clip_quality(truth_path, flipped), clip_quality(truth_path, stored)
     assert worse["flow_epe"] > good["flow_epe"]
 
 
-def test_clips_without_ground_truth_are_skipped(tmp_path):
-    assert load_clip_truth(write_moving_face_clip(tmp_path / "EP01", 8)) is None
-    casme_layout = tmp_path / "CASME2_RAW_selected" / "sub01" / "EP01"
-    assert load_clip_truth(write_moving_face_clip(casme_layout, 8)) is None
+def test_clips_without_ground_truth_are_skipped(arrays):
+    assert load_clip_truth(None) is None
+    assert clip_quality(None, arrays["per_clip"]) is None
+    assert true_sample_flows(None, arrays["per_clip"]) is None
 
 
-def test_qa_figure_shows_the_true_flow(corpus_clip, arrays):
-    true_flows = true_sample_flows(corpus_clip, arrays["per_clip"])
+def test_qa_figure_shows_the_true_flow(truth_path, arrays):
+    true_flows = true_sample_flows(truth_path, arrays["per_clip"])
     assert true_flows.shape == (7, 96, 96, 2)
     figure = qa_figure("casme2/sub01/EP01", arrays["per_clip"], true_flows)
     titles = [axis.get_title() for axis in figure.axes]
     assert any(t.startswith("true flow") for t in titles) and "end-point error (px)" in titles
 
 
-def test_subsampled_error_estimates_the_full_resolution_error(corpus_clip, arrays):
-    full = clip_quality(corpus_clip, arrays["per_frame"], step=1)
-    sampled = clip_quality(corpus_clip, arrays["per_frame"], step=2)
+def test_subsampled_error_estimates_the_full_resolution_error(truth_path, arrays):
+    full = clip_quality(truth_path, arrays["per_frame"], step=1)
+    sampled = clip_quality(truth_path, arrays["per_frame"], step=2)
     assert sampled["flow_epe"] == pytest.approx(full["flow_epe"], rel=0.05)
     assert sampled["landmark_nme"] == full["landmark_nme"]

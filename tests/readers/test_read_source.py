@@ -49,6 +49,7 @@ def test_synthetic_is_read_as_casme2(tmp_path):
     raw = read_source("synthetic", tmp_path)
 
     assert raw.clips[0].clip_id == "synthetic/sub01/EP02_01f"
+    assert raw.clips[0].ground_truth is None  # no ground-truth files beside these clips
 
 
 def test_missing_root_names_the_folder(tmp_path):

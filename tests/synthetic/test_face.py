@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 
 from micro_expression.face.models import frontal_face_detector, landmark_predictor
-from micro_expression.synthetic import generate_corpus, load_ground_truth
+from micro_expression.readers.ground_truth import load_ground_truth
+from micro_expression.synthetic import generate_corpus
 from micro_expression.synthetic.face import MIRROR_PERMUTATION, base_face
 
 

@@ -5,11 +5,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from micro_expression.synthetic import (
-    generate_corpus,
-    ground_truth_path_for_frame,
-    load_ground_truth,
-)
+from micro_expression.readers import read_source
+from micro_expression.readers.ground_truth import ground_truth_file, load_ground_truth
+from micro_expression.synthetic import generate_corpus
 from micro_expression.synthetic.face import render_identity
 from micro_expression.synthetic.render import FrameRenderer
 
@@ -138,16 +136,18 @@ def test_jpeg_frames_on_disk_pulled_back_by_the_truth_match_the_onset(
     assert np.abs(back - onset)[moving].mean() < 0.5 * np.abs(frame - onset)[moving].mean()
 
 
-def test_ground_truth_path_for_frame_and_clip_folder(tiny_corpus_root, strongest_clip):
-    _, clip, _ = strongest_clip
-    expected = tiny_corpus_root / clip.ground_truth_file
-    assert ground_truth_path_for_frame(tiny_corpus_root / clip.frame_file(clip.onset)) == expected
-    assert ground_truth_path_for_frame(tiny_corpus_root / clip.clip_folder) == expected
+def test_the_reader_finds_each_clip_file_where_the_writer_put_it(tiny_corpus_root, tiny_params):
+    corpus = generate_corpus(tiny_params)
+    clips = {c.clip_id: c for c in read_source("synthetic", tiny_corpus_root).clips}
+    assert len(clips) == len(corpus.clips)
+    for spec in corpus.clips:
+        expected = tiny_corpus_root / spec.ground_truth_file
+        assert ground_truth_file(tiny_corpus_root, spec.subject_folder, spec.filename) == expected
+        clip = clips[f"synthetic/{spec.subject_folder}/{spec.filename}"]
+        assert clip.ground_truth == str(expected) and expected.is_file()
 
 
-def test_bad_paths_are_named(tmp_path, strongest_clip):
-    with pytest.raises(ValueError, match="CASME2_RAW_selected"):
-        ground_truth_path_for_frame(tmp_path / "sub01" / "EP02_01f" / "img46.jpg")
+def test_bad_files_are_named(tmp_path, strongest_clip):
     with pytest.raises(FileNotFoundError, match="EP99_01.npz"):
         load_ground_truth(tmp_path / "EP99_01.npz")
     foreign = tmp_path / "other.npz"

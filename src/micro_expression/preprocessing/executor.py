@@ -34,13 +34,15 @@ COMPUTED, CACHED, REJECTED = "computed", "cached", "rejected"
 @dataclass(frozen=True)
 class ClipTask:
     """One clip to preprocess; ``meta`` is written into the stored file as JSON; ``apex`` is
-    the coding sheet's apex frame number, if it has one."""
+    the coding sheet's apex frame number, if it has one; ``ground_truth`` the clip's
+    ground-truth file, if its corpus has one (quality is measured against it)."""
 
     clip_id: str
     frame_paths: tuple[str, ...]
     key: str
     meta: Mapping[str, Any]
     apex: int | None = None
+    ground_truth: str | None = None
 
 
 @dataclass
@@ -74,7 +76,7 @@ def process_clip(task: ClipTask, cache: ClipCache, config: PreprocessingConfig) 
             stage=rejected.stage, reason=rejected.reason, seconds=dict(stopwatch.seconds),
         )
     with stopwatch("quality"):
-        quality = clip_quality(task.frame_paths, arrays)
+        quality = clip_quality(task.ground_truth, arrays)
     meta = {**task.meta, "n_samples": arrays.n_samples, "quality": quality, "rejection": None}
     with stopwatch("write"):
         cache.write_atomic(task.key, {**arrays.as_dict(), "meta": json.dumps(meta)})

@@ -1,14 +1,13 @@
-"""Quality of the stored flow and landmarks against a generated corpus' ground truth.
+"""Quality of the stored flow and landmarks against a clip's ground truth, where it has one.
 
 Both are compared in crop pixels. The true flow between two sampled frames is the true
 image motion mapped through the first frame's transform, so with ``per_frame`` alignment the
 apparent motion that re-alignment jitter adds to the TV-L1 flow counts as error. Errors are
 averaged over the face: the convex hull of the true landmarks in the first frame's crop.
+The ground truth is the file the clip index names (``ground_truth_path``, null without one).
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -20,20 +19,12 @@ from micro_expression.face.alignment import (
 )
 from micro_expression.flow.error import end_point_error
 from micro_expression.preprocessing.clip import ClipArrays
-from micro_expression.synthetic.ground_truth import (
-    ClipGroundTruth,
-    ground_truth_path_for_frame,
-    load_ground_truth,
-)
+from micro_expression.readers.ground_truth import ClipGroundTruth, load_ground_truth
 
 
-def load_clip_truth(frame_paths: Sequence[str]) -> ClipGroundTruth | None:
+def load_clip_truth(ground_truth_path: str | None) -> ClipGroundTruth | None:
     """The clip's ground truth, or None when it has none (a real dataset)."""
-    try:
-        path = ground_truth_path_for_frame(frame_paths[0])
-    except ValueError:  # not laid out like a generated corpus
-        return None
-    return load_ground_truth(path) if path.is_file() else None
+    return None if ground_truth_path is None else load_ground_truth(ground_truth_path)
 
 
 def truth_indices(truth: ClipGroundTruth, frame_numbers: np.ndarray) -> np.ndarray:
@@ -78,7 +69,7 @@ def face_mask(landmarks: np.ndarray, crop_size: int) -> np.ndarray:
 
 
 def clip_quality(
-    frame_paths: Sequence[str], arrays: ClipArrays, step: int = 2
+    ground_truth_path: str | None, arrays: ClipArrays, step: int = 2
 ) -> dict[str, float] | None:
     """Flow end-point error and landmark error of one clip; None without ground truth.
 
@@ -87,7 +78,7 @@ def clip_quality(
     (the size of the true motion, a baseline); ``landmark_nme``: mean point distance over
     the inter-ocular distance, over all sampled frames.
     """
-    truth = load_clip_truth(frame_paths)
+    truth = load_clip_truth(ground_truth_path)
     if truth is None:
         return None
     crop_size = arrays.frames.shape[-1]
@@ -103,7 +94,7 @@ def clip_quality(
             grid[::step, ::step] = True
             rows, cols = np.nonzero(face_mask(true_points[k], crop_size) & grid)
             if len(rows) == 0:
-                raise ValueError(f"{frame_paths[0]}: the true face lies outside the crop")
+                raise ValueError(f"{ground_truth_path}: the true face lies outside the crop")
             points = np.stack([cols, rows], axis=1).astype(np.float64)
             true_flow = true_flow_at(truth, sample[k], sample[k + 1], transforms[k], points)
             estimate = arrays.flows[s, k][rows, cols].astype(np.float32)
@@ -120,10 +111,10 @@ def clip_quality(
 
 
 def true_sample_flows(
-    frame_paths: Sequence[str], arrays: ClipArrays, sample: int = 0
+    ground_truth_path: str | None, arrays: ClipArrays, sample: int = 0
 ) -> np.ndarray | None:
     """True crop flows (L-1, C, C, 2) between the consecutive frames of one sample, or None."""
-    truth = load_clip_truth(frame_paths)
+    truth = load_clip_truth(ground_truth_path)
     if truth is None:
         return None
     crop_size = arrays.frames.shape[-1]

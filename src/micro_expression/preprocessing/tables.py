@@ -15,6 +15,7 @@ from micro_expression.preprocessing.keys import content_key
 
 REQUIRED_COLUMNS = (
     "clip_id", "subject", "dataset", "label", "label_id", "frame_paths", "content_hash",
+    "ground_truth_path",
 )
 INDEX_COLUMNS = (
     "clip_id", "subject", "dataset", "label", "label_id", "file", "content_key", "n_samples",
@@ -26,10 +27,15 @@ QUALITY_COLUMNS = ("clip_id", "dataset", "subject", "alignment", *QUALITY_METRIC
 
 
 def clip_tasks(clip_index: pd.DataFrame, config: PreprocessingConfig) -> list[ClipTask]:
-    """One task per clip-index row, keyed by its frames' hash and the output settings."""
+    """One task per clip-index row, keyed by its frames' hash and the output settings (the
+    ground-truth location is not part of the key: it only says where to measure quality)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in clip_index.columns]
     if missing:
-        raise ValueError(f"clip_index lacks columns {missing}; has {list(clip_index.columns)}")
+        # A clip index written by an older version of the ingestion pipeline, most likely.
+        raise ValueError(
+            f"clip_index lacks columns {missing}; has {list(clip_index.columns)}: rerun "
+            "`kedro run --pipelines ingestion` to rebuild it"
+        )
     if clip_index.empty:
         raise ValueError("clip_index is empty: nothing to preprocess")
     tasks = []
@@ -48,9 +54,9 @@ def clip_tasks(clip_index: pd.DataFrame, config: PreprocessingConfig) -> list[Cl
             "sampling": config.sampling,
             "sheet_apex": apex,
         }
-        tasks.append(
-            ClipTask(row.clip_id, tuple(str(p) for p in row.frame_paths), key, meta, apex)
-        )
+        paths = tuple(str(p) for p in row.frame_paths)
+        truth = optional_path(row.ground_truth_path)
+        tasks.append(ClipTask(row.clip_id, paths, key, meta, apex, truth))
     return tasks
 
 
@@ -119,6 +125,11 @@ def stage_seconds(outcomes: Sequence[ClipOutcome]) -> dict[str, float]:
         for stage, seconds in outcome.seconds.items():
             totals[stage] = totals.get(stage, 0.0) + seconds
     return totals
+
+
+def optional_path(value: Any) -> str | None:
+    """A clip-index path cell (``ground_truth_path``) as a string, None where it is null."""
+    return None if value is None or pd.isna(value) else str(value)
 
 
 def _plain(value: Any) -> Any:

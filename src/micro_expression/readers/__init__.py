@@ -1,7 +1,8 @@
 """Readers of micro-expression datasets in their native layouts.
 
 ``read_source`` scans a dataset on disk and reports every clip its source describes, with
-each frame file hashed and decoded; validation and labelling happen downstream.
+each frame file hashed and decoded; validation and labelling happen downstream. Clips of
+the generated corpus also carry where their ground-truth file is.
 Hand-written because no library (torchvision, kedro-datasets, Hugging Face) reads these
 licence-gated layouts.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from micro_expression.readers.casme2 import read_casme2
 from micro_expression.readers.composite import read_composite
+from micro_expression.readers.generated import read_generated
 from micro_expression.readers.labels import DATASETS, ClassScheme, scheme_for
 from micro_expression.readers.records import FrameFile, RawDataset, SourceClip
 from micro_expression.readers.samm import read_samm
@@ -29,7 +31,7 @@ __all__ = [
 ]
 
 _SINGLE_READERS = {
-    "synthetic": read_casme2,
+    "synthetic": read_generated,
     "casme2": read_casme2,
     "samm": read_samm,
     "smic": read_smic,

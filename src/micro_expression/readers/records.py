@@ -27,6 +27,7 @@ class SourceClip:
     ``apex`` / ``offset`` are None where the sheet cell is not a frame number; ``apex_cell``
     keeps the apex cell's text, so a rejected value can be reported. ``frames`` holds every
     frame file found in the folder, in numeric order (two files may claim one number).
+    ``ground_truth`` is the clip's ground-truth file, where its corpus has one (generated).
     """
 
     dataset: str
@@ -43,6 +44,7 @@ class SourceClip:
     expected_folder: str = ""
     folder_hint: str = ""
     apex_cell: str = ""
+    ground_truth: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Action units as local displacement fields anchored on the 68 landmarks.
 
-Each action unit is a few compactly supported bumps (Wendland C2 kernels) centred on
-landmark groups, each pushing skin in a direction given in the face's own frame
-(outward from the midline, up along the face). The field is exactly zero outside the bumps.
+Each action unit is a few compactly supported bumps (Wendland C2 kernels, see
+:class:`~micro_expression.flow.deformation.Bumps`) centred on landmark groups, each pushing
+skin in a direction given in the face's own frame (outward from the midline, up along the
+face). The field is exactly zero outside the bumps.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from micro_expression.flow.deformation import Bumps
 
 
 @dataclass(frozen=True)
@@ -64,82 +67,6 @@ EMOTION_ACTION_UNITS: dict[str, tuple[int, ...]] = {
     "repression": (15, 17),
     "others": (7, 14),
 }
-
-
-# Up to this many point-bump pairs, one broadcast beats a Python loop over the bumps.
-_VECTORISED_ELEMENTS = 1 << 14
-
-
-def _wendland(r: np.ndarray) -> np.ndarray:
-    """Wendland's C2 kernel ``(1 - r)^4 (4 r + 1)``, zero for ``r >= 1``."""
-    r = np.minimum(r, 1.0)
-    return (1 - r) ** 4 * (4 * r + 1)
-
-
-@dataclass(frozen=True)
-class Bumps:
-    """``K`` bumps: centres ``(K, 2)``, peak vectors ``(K, 2)`` in pixels, radii ``(K,)``."""
-
-    centres: np.ndarray
-    vectors: np.ndarray
-    radii: np.ndarray
-
-    def support_box(self, margin: float = 0.0) -> tuple[float, float, float, float]:
-        """``(x0, y0, x1, y1)`` enclosing every bump's support, grown by ``margin``."""
-        if len(self.radii) == 0:
-            return (0.0, 0.0, 0.0, 0.0)
-        low = (self.centres - self.radii[:, None]).min(axis=0) - margin
-        high = (self.centres + self.radii[:, None]).max(axis=0) + margin
-        return (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
-
-    def displacement(self, points: np.ndarray) -> np.ndarray:
-        """The field at ``(N, 2)`` points (float64), summed over bumps."""
-        points = np.asarray(points, dtype=np.float64)
-        field = np.zeros_like(points)
-        if len(self.radii) == 0:
-            return field
-        if len(points) * len(self.radii) <= _VECTORISED_ELEMENTS:
-            distance = np.linalg.norm(points[:, None, :] - self.centres, axis=2)
-            return _wendland(distance / self.radii) @ self.vectors
-        # Many points: keep those inside the support, then each bump visits its own square.
-        x0, y0, x1, y1 = self.support_box()
-        inside = np.flatnonzero(
-            (points[:, 0] > x0) & (points[:, 0] < x1) & (points[:, 1] > y0) & (points[:, 1] < y1)
-        )
-        candidates = points[inside]
-        values = np.zeros_like(candidates)
-        for centre, vector, radius in zip(self.centres, self.vectors, self.radii):
-            offset = candidates - centre
-            near = np.flatnonzero((np.abs(offset[:, 0]) < radius) & (np.abs(offset[:, 1]) < radius))
-            distance = np.hypot(offset[near, 0], offset[near, 1])
-            values[near] += _wendland(distance / radius)[:, None] * vector
-        field[inside] = values
-        return field
-
-    def tabulate(
-        self, origin: tuple[float, float], step: float, shape: tuple[int, int]
-    ) -> np.ndarray:
-        """The field on the grid ``origin + step * (column, row)``, ``(rows, columns, 2)``.
-
-        Each bump only fills the cells of its own square, so the cost follows the supports.
-        """
-        field = np.zeros((*shape, 2))
-        for centre, vector, radius in zip(self.centres, self.vectors, self.radii):
-            low = np.floor((centre - radius - origin) / step).astype(int)
-            high = np.ceil((centre + radius - origin) / step).astype(int) + 1
-            low, high = np.maximum(low, 0), np.minimum(high, shape[::-1])
-            if (high <= low).any():
-                continue
-            xs = origin[0] + step * np.arange(low[0], high[0]) - centre[0]
-            ys = origin[1] + step * np.arange(low[1], high[1]) - centre[1]
-            distance = np.hypot(xs[None, :], ys[:, None])
-            weight = _wendland(distance / radius)
-            field[low[1] : high[1], low[0] : high[0]] += weight[..., None] * vector
-        return field
-
-    def max_gradient(self) -> float:
-        """Upper bound of the field's Jacobian norm (sum of each bump's ``2.11 |v| / R``)."""
-        return float((2.11 * np.linalg.norm(self.vectors, axis=1) / self.radii).sum())
 
 
 def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from micro_expression.flow.deformation import ClipMotion
+from micro_expression.readers.ground_truth import ClipGroundTruth
 from micro_expression.synthetic.action_units import action_unit_bumps
 from micro_expression.synthetic.face import IdentityFace
-from micro_expression.synthetic.ground_truth import ClipGroundTruth
-from micro_expression.synthetic.motion import ClipMotion, envelope, sample_head_jitter
+from micro_expression.synthetic.motion import envelope, sample_head_jitter
 from micro_expression.synthetic.params import SyntheticParams
 from micro_expression.synthetic.render import (
     FrameRenderer,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from micro_expression.synthetic.motion import ClipMotion
+from micro_expression.flow.deformation import ClipMotion
 
 # Cells per pixel of the tabulated expression field (see FrameRenderer).
 FIELD_SUPERSAMPLING = 2

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from micro_expression.readers.casme2 import FRAMES_FOLDER
+from micro_expression.readers.ground_truth import GROUND_TRUTH_FOLDER
 from micro_expression.synthetic.face import IdentitySpec
-from micro_expression.synthetic.ground_truth import FRAMES_FOLDER, GROUND_TRUTH_FOLDER
 from micro_expression.synthetic.params import SyntheticParams
 
 

@@ -18,10 +18,12 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from micro_expression import __version__
+from micro_expression.readers.casme2 import FRAMES_FOLDER
+from micro_expression.readers.ground_truth import GROUND_TRUTH_FOLDER
+from micro_expression.synthetic.archive import npz_bytes
 from micro_expression.synthetic.clip import RenderedClip, render_clip
 from micro_expression.synthetic.coding_sheet import SHEET_FILENAME, coding_sheet_bytes
 from micro_expression.synthetic.face import IdentityFace, render_identity
-from micro_expression.synthetic.ground_truth import FRAMES_FOLDER, GROUND_TRUTH_FOLDER
 from micro_expression.synthetic.specs import ClipSpec, GeneratedCorpus
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ def _write_clip(root: Path, clip: ClipSpec, rendered: RenderedClip) -> dict[str,
     if final.exists():
         shutil.rmtree(final)
     os.rename(partial, final)
-    ground_truth = rendered.ground_truth.to_npz_bytes()
+    ground_truth = npz_bytes(rendered.ground_truth.to_arrays())
     _write_atomic(root / clip.ground_truth_file, ground_truth)
     hashes[clip.ground_truth_file] = _sha256(ground_truth)
     return hashes

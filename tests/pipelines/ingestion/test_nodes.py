@@ -1,9 +1,13 @@
 import dataclasses
 import hashlib
+import logging
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from micro_expression.lineage.tables import TRACKED_TABLES
 from micro_expression.pipelines.ingestion.nodes import (
     CLIP_INDEX_COLUMNS,
     REJECTED_COLUMNS,
@@ -11,6 +15,7 @@ from micro_expression.pipelines.ingestion.nodes import (
     check_clip_index,
 )
 from micro_expression.readers import read_source
+from micro_expression.synthetic import generate_corpus
 from tests.readers.fixtures import (
     CASME2_CLIPS,
     noise_image,
@@ -23,6 +28,19 @@ from tests.readers.fixtures import (
 )
 
 HAPPY, SURPRISED, DISGUSTED, REPRESSED, OTHERS = CASME2_CLIPS
+GENERATED = {
+    "seed": 11, "subjects": 1, "clips_per_class": 1, "frame_count": [8, 8],
+    "image_size": [240, 320], "face_width_px": [125, 140],
+}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """(root, plan) of a small generated corpus, written once: tests copy it to change it."""
+    corpus = generate_corpus(GENERATED)
+    root = tmp_path_factory.mktemp("generated") / "synthetic"
+    corpus.write(root)
+    return root, corpus
 
 
 def _params(strict=False):
@@ -66,6 +84,8 @@ def test_clip_index_has_one_labelled_row_per_usable_clip(tmp_path):
     assert (first.onset, first.apex, first.offset) == (9, 10, 12)
     assert index.apex.dtype == "Int64" and pd.isna(index.apex.iloc[1])
     assert index.onset.dtype == "int64" and index.label_id.dtype == "int64"
+    assert index.ground_truth_path.dtype == "string"
+    assert index.ground_truth_path.isna().all()  # a real dataset has no ground truth
     assert list(rejected.columns) == REJECTED_COLUMNS
 
 
@@ -206,6 +226,48 @@ def test_both_tables_carry_one_ingestion_id_that_follows_their_content(tmp_path)
     assert changed.attrs["ingestion_id"] != index.attrs["ingestion_id"]
 
 
+def test_generated_clips_name_their_ground_truth_file(generated):
+    root, corpus = generated
+
+    index, rejected = _index(root, name="synthetic")
+
+    assert rejected.empty
+    expected = {
+        f"synthetic/{clip.subject_folder}/{clip.filename}": str(root / clip.ground_truth_file)
+        for clip in corpus.clips
+    }
+    assert dict(zip(index.clip_id, index.ground_truth_path)) == expected
+    assert all(Path(path).is_file() for path in index.ground_truth_path)
+
+
+def test_a_clip_without_its_ground_truth_file_is_kept_and_named(generated, tmp_path, caplog):
+    root, corpus = generated
+    copy = shutil.copytree(root, tmp_path / "synthetic")
+    lost = corpus.clips[1]
+    (copy / lost.ground_truth_file).unlink()
+    lost_id = f"synthetic/{lost.subject_folder}/{lost.filename}"
+
+    with caplog.at_level(logging.WARNING, logger="micro_expression.readers"):
+        index, _ = _index(copy, name="synthetic")
+
+    truths = index.set_index("clip_id").ground_truth_path
+    assert len(truths) == len(corpus.clips)
+    assert pd.isna(truths[lost_id]) and truths.drop(lost_id).notna().all()
+    [warning] = [r.getMessage() for r in caplog.records if "ground-truth" in r.getMessage()]
+    assert f"1 of {len(corpus.clips)} clips" in warning and warning.endswith(lost_id)
+
+
+def test_ground_truth_locations_are_not_content(generated, tmp_path):
+    root, _ = generated
+    index, _ = _index(root, name="synthetic")
+    moved, _ = _index(shutil.copytree(root, tmp_path / "moved"), name="synthetic")
+
+    assert (moved.ground_truth_path != index.ground_truth_path).all()
+    assert moved.attrs["ingestion_id"] == index.attrs["ingestion_id"]
+    digest = TRACKED_TABLES["clip_index"].digest
+    assert digest(moved) == digest(index)
+
+
 def test_ingestion_parameters_do_not_choose_the_data(tmp_path):
     # The data is chosen once, by the raw_dataset entry (globals.yml `dataset`): a dataset key
     # in the ingestion parameters is refused by name instead of silently disagreeing.
@@ -237,6 +299,7 @@ def test_composite_maps_each_dataset_to_three_classes(tmp_path):
         "casme2": 200.0, "samm": 200.0, "smic": 100.0
     }
     assert index.loc[index.dataset == "smic", "apex"].isna().all()
+    assert index.ground_truth_path.isna().all()
 
 
 def test_samm_five_classes(tmp_path):

@@ -12,6 +12,7 @@ from micro_expression.pipelines.preprocessing.nodes import (
 )
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.keys import index_digest
+from micro_expression.preprocessing.tables import clip_tasks
 from tests.preprocessing.clips import (
     CANVAS,
     FAST_PARAMS,
@@ -134,6 +135,25 @@ def test_clip_index_without_needed_columns_is_refused(clips, tmp_path):
     index = clip_index(clips).drop(columns=["content_hash"])
     with pytest.raises(ValueError, match="content_hash"):
         preprocess_clips(index, CHECKED, ClipCache(tmp_path), FAST_PARAMS)
+
+
+def test_a_clip_index_without_ground_truth_locations_asks_for_a_new_ingestion(clips, tmp_path):
+    # As written by ingestion before the clip index carried the ground-truth location.
+    index = clip_index(clips).drop(columns=["ground_truth_path"])
+    with pytest.raises(ValueError, match=r"lacks columns \['ground_truth_path'\].*rerun "
+                                         r"`kedro run --pipelines ingestion`"):
+        preprocess_clips(index, CHECKED, ClipCache(tmp_path), FAST_PARAMS)
+
+
+def test_tasks_carry_the_ground_truth_file_outside_the_cache_key(clips):
+    config = PreprocessingConfig.from_params(FAST_PARAMS)
+    truths = {clip_id: f"/corpus/ground_truth/{clip_id}.npz" for clip_id in clips}
+    with_truth = clip_tasks(clip_index(clips, truths), config)
+    # Ingestion writes the column as nullable strings: pd.NA where there is no ground truth.
+    without = clip_tasks(clip_index(clips).astype({"ground_truth_path": "string"}), config)
+    assert [t.key for t in with_truth] == [t.key for t in without]
+    assert [t.ground_truth for t in with_truth] == list(truths.values())
+    assert [t.ground_truth for t in without] == [None] * len(clips)
 
 
 def test_summary_metrics_and_digest():

@@ -34,9 +34,10 @@ def corpus_clips(tmp_path_factory):
 
 
 def test_runs_on_the_generated_corpus_and_measures_quality(corpus_clips, tmp_path):
+    clips, _ = corpus_clips
     catalog = DataCatalog(
         {
-            "clip_index": MemoryDataset(clip_index(corpus_clips)),
+            "clip_index": MemoryDataset(clip_index(*corpus_clips)),
             "ingestion_summary": MemoryDataset({"ingestion_id": None}),
             "preprocessed_clips": ClipCacheDataset(path=str(tmp_path / "preprocessed")),
             "params:preprocessing": MemoryDataset(PARAMS),
@@ -51,12 +52,12 @@ def test_runs_on_the_generated_corpus_and_measures_quality(corpus_clips, tmp_pat
     outputs = SequentialRunner().run(create_pipeline(), catalog)
 
     index = catalog.load("preprocessed_index")
-    assert index["clip_id"].tolist() == list(corpus_clips)
+    assert index["clip_id"].tolist() == list(clips)
     quality = catalog.load("preprocessing_quality")
-    assert quality["clip_id"].tolist() == list(corpus_clips)
+    assert quality["clip_id"].tolist() == list(clips)
     assert (quality["landmark_nme"] < 0.1).all()
     metrics = outputs["preprocessing_metrics"].load()
-    assert metrics["clips_with_truth"]["value"] == len(corpus_clips)
+    assert metrics["clips_with_truth"]["value"] == len(clips)
     assert 0 < metrics["flow_epe.mean"]["value"] < 1.0
     assert len(list((tmp_path / "qa").glob("*.png"))) == 2
     manifest = outputs["preprocessing_manifest"].load()

@@ -38,7 +38,10 @@ CLIP_INDEX_COLUMNS = [
     "frame_width",
     "frame_height",
     "apex_note",
+    "ground_truth_path",
 ]
+# Where files are, not what they hold: left out of the ingestion id.
+LOCATION_COLUMNS = ("frame_paths", "ground_truth_path")
 REJECTED_COLUMNS = ["clip_id", "source", "reason", "kind"]
 DATA_FAULT, SCHEME_EXCLUSION = "data fault", "scheme exclusion"
 INGESTION_ID = "ingestion_id"
@@ -75,7 +78,7 @@ def build_clip_index(
 def ingestion_id(clip_index: pd.DataFrame, rejected_clips: pd.DataFrame) -> str:
     """sha256 over both tables' content: the same dataset and settings give the same id."""
     parts = [
-        table_digest(clip_index, [c for c in CLIP_INDEX_COLUMNS if c != "frame_paths"],
+        table_digest(clip_index, [c for c in CLIP_INDEX_COLUMNS if c not in LOCATION_COLUMNS],
                      key="clip_id"),
         table_digest(rejected_clips, REJECTED_COLUMNS, key="clip_id"),
     ]
@@ -138,6 +141,7 @@ def _index_row(clip: SourceClip, scheme: ClassScheme) -> dict[str, Any]:
         "frame_width": frames[0].width,
         "frame_height": frames[0].height,
         "apex_note": note,
+        "ground_truth_path": clip.ground_truth,
     }
 
 
@@ -146,6 +150,7 @@ def _clip_index_frame(clips: list[SourceClip], scheme: ClassScheme) -> pd.DataFr
     integer_columns = ["n_frames", "onset", "offset", "label_id", "frame_width", "frame_height"]
     index = index.astype({
         **dict.fromkeys(integer_columns, "int64"), "apex": "Int64", "apex_note": "string",
+        "ground_truth_path": "string",
     })
     index["fps"] = index["fps"].astype("float64")
     return index.sort_values("clip_id", kind="stable", ignore_index=True)

@@ -20,6 +20,7 @@ from micro_expression.preprocessing.tables import (
     QUALITY_METRICS,
     clip_tasks,
     index_table,
+    optional_path,
     quality_table,
     rejection_table,
     stage_seconds,
@@ -97,13 +98,13 @@ def render_qa_figures(
     qa_clips: int,
 ) -> dict[str, Figure]:
     """QA images (frames with landmarks, TV-L1 vs true flow) for the first ``qa_clips`` clips."""
-    frame_paths = clip_index.set_index("clip_id")["frame_paths"]
+    truth_paths = clip_index.set_index("clip_id")["ground_truth_path"]
     figures = {}
     for row in preprocessed_index.sort_values("clip_id").head(qa_clips).itertuples():
         arrays = ClipArrays.from_dict(clip_cache.read(row.content_key))
-        paths = [str(path) for path in frame_paths[row.clip_id]]
+        true_flows = true_sample_flows(optional_path(truth_paths[row.clip_id]), arrays)
         name = re.sub(r"[^0-9A-Za-z_.-]+", "_", row.clip_id)
-        figures[f"{name}.png"] = qa_figure(row.clip_id, arrays, true_sample_flows(paths, arrays))
+        figures[f"{name}.png"] = qa_figure(row.clip_id, arrays, true_flows)
     return figures
 
 

@@ -1,7 +1,8 @@
-"""Per-clip ground truth of the generated corpus: exact motion and landmarks per frame.
+"""Ground-truth sidecars of a corpus: the exact motion and landmarks of each clip.
 
-Saved compactly as ``<root>/ground_truth/<subject>/<Filename>.npz`` (the motion model's
-parameters and the landmark tracks); dense fields are rendered from them on demand.
+Stored as ``<root>/ground_truth/<subject>/<clip>.npz`` beside the CASME II layout, holding
+the parameters of the clip's :class:`~micro_expression.flow.deformation.ClipMotion` and its
+landmark tracks; dense fields are computed from them on demand.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from micro_expression.synthetic.action_units import Bumps
-from micro_expression.synthetic.archive import npz_bytes
-from micro_expression.synthetic.motion import ClipMotion
+from micro_expression.flow.deformation import Bumps, ClipMotion
 
-FRAMES_FOLDER = "CASME2_RAW_selected"
 GROUND_TRUTH_FOLDER = "ground_truth"
-FRAME_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 _ARRAYS = (
     "subject", "filename", "emotion", "action_units", "frame_numbers", "apex_index",
     "image_size", "landmarks", "bump_centres", "bump_vectors", "bump_radii",
     "envelope", "jitter", "jitter_centre",
 )  # fmt: skip
+
+
+def ground_truth_file(root: str | Path, subject: str, clip: str) -> Path:
+    """Where a corpus at ``root`` keeps the ground truth of clip folder ``<subject>/<clip>``."""
+    return Path(root) / GROUND_TRUTH_FOLDER / subject / f"{clip}.npz"
 
 
 @dataclass(frozen=True)
@@ -81,26 +83,24 @@ class ClipGroundTruth:
         onset = self.motion.backward(grid, self._check_index(i))
         return self._as_field(self.motion.forward(onset, self._check_index(j)) - grid)
 
-    def to_npz_bytes(self) -> bytes:
-        """Reproducible ``.npz`` bytes of this ground truth."""
-        return npz_bytes(
-            {
-                "subject": np.array(self.subject),
-                "filename": np.array(self.filename),
-                "emotion": np.array(self.emotion),
-                "action_units": np.array(self.action_units),
-                "frame_numbers": np.asarray(self.frame_numbers, dtype=np.int32),
-                "apex_index": np.array(self.apex_index, dtype=np.int32),
-                "image_size": np.array(self.image_size, dtype=np.int32),
-                "landmarks": np.asarray(self.landmarks, dtype=np.float64),
-                "bump_centres": self.motion.bumps.centres,
-                "bump_vectors": self.motion.bumps.vectors,
-                "bump_radii": self.motion.bumps.radii,
-                "envelope": self.motion.envelope,
-                "jitter": self.motion.jitter,
-                "jitter_centre": self.motion.centre,
-            }
-        )
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The named arrays a ground-truth file holds, in the order they are written."""
+        return {
+            "subject": np.array(self.subject),
+            "filename": np.array(self.filename),
+            "emotion": np.array(self.emotion),
+            "action_units": np.array(self.action_units),
+            "frame_numbers": np.asarray(self.frame_numbers, dtype=np.int32),
+            "apex_index": np.array(self.apex_index, dtype=np.int32),
+            "image_size": np.array(self.image_size, dtype=np.int32),
+            "landmarks": np.asarray(self.landmarks, dtype=np.float64),
+            "bump_centres": self.motion.bumps.centres,
+            "bump_vectors": self.motion.bumps.vectors,
+            "bump_radii": self.motion.bumps.radii,
+            "envelope": self.motion.envelope,
+            "jitter": self.motion.jitter,
+            "jitter_centre": self.motion.centre,
+        }
 
 
 def load_ground_truth(path: str | Path) -> ClipGroundTruth:
@@ -111,7 +111,7 @@ def load_ground_truth(path: str | Path) -> ClipGroundTruth:
     with np.load(path, allow_pickle=False) as archive:
         missing = [name for name in _ARRAYS if name not in archive.files]
         if missing:
-            raise ValueError(f"{path}: not a synthetic ground truth file, missing arrays {missing}")
+            raise ValueError(f"{path}: not a ground truth file, missing arrays {missing}")
         arrays = {name: archive[name] for name in _ARRAYS}
     motion = ClipMotion(
         bumps=Bumps(
@@ -134,16 +134,3 @@ def load_ground_truth(path: str | Path) -> ClipGroundTruth:
         landmarks=arrays["landmarks"],
         motion=motion,
     )
-
-
-def ground_truth_path_for_frame(frame_path: str | Path) -> Path:
-    """``<root>/CASME2_RAW_selected/<sub>/<clip>/imgN.jpg`` (or the clip folder) -> its ``.npz``."""
-    frame_path = Path(frame_path)
-    clip = frame_path.parent if frame_path.suffix.lower() in FRAME_SUFFIXES else frame_path
-    subject = clip.parent
-    if subject.parent.name != FRAMES_FOLDER:
-        raise ValueError(
-            f"{frame_path} is not inside a '{FRAMES_FOLDER}/<subject>/<clip>' folder "
-            "of a generated corpus"
-        )
-    return subject.parent.parent / GROUND_TRUTH_FOLDER / subject.name / f"{clip.name}.npz"
