@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from micro_expression.io.clip_cache import ClipArrays
 from micro_expression.model import input_key
-from micro_expression.preprocessing.clip import ClipArrays, preprocess_clip
+from micro_expression.preprocessing.clip import preprocess_clip
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.training.data import centre_offset, crop_window
 from micro_expression.training.device import autocast, select_device

@@ -1,5 +1,5 @@
-"""The per-clip preprocessing cache: a folder of ``.npz`` files named by content key, written
-atomically, and its catalog dataset. Hand-written because no Kedro dataset writes one file per
+"""The per-clip preprocessing cache: what one entry holds (:class:`ClipArrays`), the folder of
+``.npz`` files named by content key, written atomically, and its catalog dataset. Hand-written because no Kedro dataset writes one file per
 item as it is computed and reads single arrays back without loading the rest.
 
 A write goes to a temporary file in the same folder, is flushed to disk, then renamed over
@@ -14,6 +14,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,6 +22,31 @@ import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
 _KEY = re.compile(r"^[0-9A-Za-z_-]+$")
+
+
+@dataclass(frozen=True)
+class ClipArrays:
+    """The stored result for one clip; S samples of L frames, crops of C x C pixels."""
+
+    frames: np.ndarray  # (S, L, C, C) uint8 aligned grayscale crops
+    flows: np.ndarray  # (S, L-1, C, C, 2) float16 TV-L1 flow, (x, y) crop pixels
+    landmarks: np.ndarray  # (S, L, 68, 2) float32, (x, y) crop pixels
+    frame_numbers: np.ndarray  # (S, L) int64 original frame numbers
+    transform: np.ndarray  # (S, L, 2, 3) float64 image -> crop similarity per frame
+    apex_flow: np.ndarray  # (S, C, C, 2) float16 TV-L1 flow, sample's first frame -> apex
+    apex_frame_numbers: np.ndarray  # (S,) int64 original number of the apex frame used
+    apex_from_sheet: np.ndarray  # (S,) bool: apex from the coding sheet, else from the flows
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.frames.shape[0])
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, np.ndarray]) -> ClipArrays:
+        return cls(**{name: stored[name] for name in cls.__dataclass_fields__})
 
 
 class CorruptCacheEntryError(ValueError):

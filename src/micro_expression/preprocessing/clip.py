@@ -7,7 +7,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from micro_expression.flow.tvl1 import (
     tvl1_flow,
     tvl1_sequence,
 )
+from micro_expression.io.clip_cache import ClipArrays
 from micro_expression.preprocessing.apex import flow_apex_index, sheet_apex_index
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
@@ -59,31 +59,6 @@ class Stopwatch:
             yield
         finally:
             self.seconds[stage] += time.perf_counter() - start
-
-
-@dataclass(frozen=True)
-class ClipArrays:
-    """The stored result for one clip; S samples of L frames, crops of C x C pixels."""
-
-    frames: np.ndarray  # (S, L, C, C) uint8 aligned grayscale crops
-    flows: np.ndarray  # (S, L-1, C, C, 2) float16 TV-L1 flow, (x, y) crop pixels
-    landmarks: np.ndarray  # (S, L, 68, 2) float32, (x, y) crop pixels
-    frame_numbers: np.ndarray  # (S, L) int64 original frame numbers
-    transform: np.ndarray  # (S, L, 2, 3) float64 image -> crop similarity per frame
-    apex_flow: np.ndarray  # (S, C, C, 2) float16 TV-L1 flow, sample's first frame -> apex
-    apex_frame_numbers: np.ndarray  # (S,) int64 original number of the apex frame used
-    apex_from_sheet: np.ndarray  # (S,) bool: apex from the coding sheet, else from the flows
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.frames.shape[0])
-
-    def as_dict(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, stored: dict[str, np.ndarray]) -> ClipArrays:
-        return cls(**{name: stored[name] for name in cls.__dataclass_fields__})
 
 
 def read_gray(path: str | Path) -> np.ndarray:

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from micro_expression.flow.colour import flow_to_colour
 from micro_expression.flow.error import end_point_error_map
-from micro_expression.preprocessing.clip import ClipArrays
+from micro_expression.io.clip_cache import ClipArrays
 
 
 def qa_figure(clip_id: str, arrays: ClipArrays, true_flows: np.ndarray | None) -> Figure:

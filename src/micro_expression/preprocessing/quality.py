@@ -18,7 +18,7 @@ from micro_expression.face.alignment import (
     transform_vectors,
 )
 from micro_expression.flow.error import end_point_error
-from micro_expression.preprocessing.clip import ClipArrays
+from micro_expression.io.clip_cache import ClipArrays
 from micro_expression.readers.ground_truth import ClipGroundTruth, load_ground_truth
 
 

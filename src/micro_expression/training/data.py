@@ -17,8 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from micro_expression.io.clip_cache import ClipCache
-from micro_expression.preprocessing.clip import ClipArrays
+from micro_expression.io.clip_cache import ClipArrays, ClipCache
 
 CROP_SIZE = 128
 FRAMES = 8

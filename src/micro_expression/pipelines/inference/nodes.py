@@ -13,9 +13,8 @@ from matplotlib.figure import Figure
 
 from micro_expression.evaluation.predictions import probability_column
 from micro_expression.inference.windows import window_plan
-from micro_expression.io.clip_cache import ClipCache
+from micro_expression.io.clip_cache import ClipArrays, ClipCache
 from micro_expression.io.packaged_model import LoadedModel
-from micro_expression.preprocessing.clip import ClipArrays
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import REJECTED, ClipTask, run_clips
 from micro_expression.preprocessing.keys import content_key

@@ -9,8 +9,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from micro_expression.io.clip_cache import ClipCache
-from micro_expression.preprocessing.clip import ClipArrays
+from micro_expression.io.clip_cache import ClipArrays, ClipCache
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import run_clips
 from micro_expression.preprocessing.keys import index_digest
