@@ -1,6 +1,7 @@
 """The per-clip preprocessing cache: what one entry holds (:class:`ClipArrays`), the folder of
-``.npz`` files named by content key, written atomically, and its catalog dataset. Hand-written because no Kedro dataset writes one file per
-item as it is computed and reads single arrays back without loading the rest.
+``.npz`` files named by content key, written atomically, and its catalog dataset.
+Hand-written because no Kedro dataset writes one file per item as it is computed and reads
+single arrays back without loading the rest.
 
 A write goes to a temporary file in the same folder, is flushed to disk, then renamed over
 the final name with ``os.replace``, so a killed run leaves either the whole file or none

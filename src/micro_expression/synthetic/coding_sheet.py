@@ -12,7 +12,6 @@ from openpyxl.writer.excel import ExcelWriter
 
 from micro_expression.synthetic.archive import normalised_zip
 
-SHEET_FILENAME = "CASME2-coding-20140508.xlsx"
 # The real sheet's header row; ``None`` cells are the two unnamed columns, which pandas
 # reads as "Unnamed: 2" and "Unnamed: 6".
 HEADER = (

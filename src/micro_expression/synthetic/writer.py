@@ -19,10 +19,11 @@ from tqdm.auto import tqdm
 
 from micro_expression import __version__
 from micro_expression.readers.casme2 import FRAMES_FOLDER
+from micro_expression.readers.casme2 import SHEET as SHEET_FILENAME
 from micro_expression.readers.ground_truth import GROUND_TRUTH_FOLDER
 from micro_expression.synthetic.archive import npz_bytes
 from micro_expression.synthetic.clip import RenderedClip, render_clip
-from micro_expression.synthetic.coding_sheet import SHEET_FILENAME, coding_sheet_bytes
+from micro_expression.synthetic.coding_sheet import coding_sheet_bytes
 from micro_expression.synthetic.face import IdentityFace, render_identity
 from micro_expression.synthetic.specs import ClipSpec, GeneratedCorpus
 
