@@ -263,8 +263,10 @@ class FoldTrackingHooks:
         if run is None or node.namespace is None or _task(node) != TRAIN_NODE:
             return
         fold = node.namespace
-        self._fold_started[fold] = now_ms()
         self._fold_runs[fold] = start_fold_run(mlflow.MlflowClient(), run.info.run_id, fold)
+        # after the run exists, so no step is stamped before the run's start however slow
+        # opening it was, and before training starts, so none is stamped after its end
+        self._fold_started[fold] = now_ms()
 
     def _fold_run(self, fold: str | None) -> str | None:
         """The fold's open run: started by this process, or by the one that trained it."""

@@ -1,0 +1,52 @@
+"""Fold runs of the tracking hooks against a real sqlite MLflow store."""
+
+import time
+
+import mlflow
+import pandas as pd
+from kedro.pipeline import node
+
+from micro_expression import tracking
+from micro_expression.training.folds import LOSS_HISTORY, MODEL, TRAIN_NODE
+
+
+def _train(clips):
+    return clips, clips
+
+
+def test_step_losses_are_never_stamped_before_their_fold_run_starts(tmp_path, monkeypatch):
+    """Opening a fold run can be slow (a busy store, a stale try to close); the first step's
+    loss, measured right after, must still lie inside the run."""
+    monkeypatch.chdir(tmp_path)  # the default experiment keeps its artifacts under ./mlruns
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        _train_one_fold_slowly(tmp_path, monkeypatch)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def _train_one_fold_slowly(tmp_path, monkeypatch):
+    open_fold_run = tracking.start_fold_run
+
+    def slow_open(client, parent_id, fold):
+        time.sleep(0.5)
+        return open_fold_run(client, parent_id, fold)
+
+    monkeypatch.setattr(tracking, "start_fold_run", slow_open)
+    fold = "fold_synthetic_sub01"
+    train = node(_train, "clips", [MODEL, LOSS_HISTORY], name=TRAIN_NODE, namespace=fold)
+    history = pd.DataFrame({"step": [1, 2], "train_total": [1.1, 0.9], "elapsed_s": [0.0, 0.01]})
+    checkpoint = {"held_out_subject": "sub01", "seed": 42, "best_step": 2,
+                  "n_train_clips": 6, "n_validation_clips": 2}
+    hooks = tracking.FoldTrackingHooks()
+    hooks.before_pipeline_run({"project_path": str(tmp_path)}, catalog=None)
+    with mlflow.start_run() as parent:
+        hooks.before_node_run(train)
+        hooks.after_node_run(train, {"params:training": {"seed": 42}},
+                             {f"{fold}.{MODEL}": checkpoint, f"{fold}.{LOSS_HISTORY}": history})
+    client = mlflow.MlflowClient()
+    (fold_run,) = tracking.running_fold_runs(client, parent.info.run_id, fold)
+    run = client.get_run(fold_run)
+    stamps = [m.timestamp for m in client.get_metric_history(fold_run, "train_total")]
+    assert len(stamps) == 2
+    assert run.info.start_time <= stamps[0] <= stamps[1]
