@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 
 FANS_OUT_TAG = "fans_out"
@@ -23,3 +24,15 @@ def run_on_cluster(scheduler: str, function, *args):  # noqa: ANN001, ANN201
     context = contextvars.copy_context()
     context.run(_scheduler.set, scheduler)
     return context.run(function, *args)
+
+
+def one_at_a_time(name: str) -> contextlib.AbstractContextManager:
+    """A cluster-wide lock called ``name`` while this code runs as a node on Dask (several
+    workers may do the same thing at once there); no lock otherwise."""
+    scheduler = current_scheduler()
+    if scheduler is None:
+        return contextlib.nullcontext()
+    from distributed import Lock, get_client
+
+    client = get_client(address=scheduler)
+    return Lock(name, scheduler_rpc=client.scheduler, loop=client.loop)

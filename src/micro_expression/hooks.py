@@ -13,10 +13,11 @@ import mlflow
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 
+from micro_expression.cluster import one_at_a_time
 from micro_expression.lineage import code_version, environment_versions
 from micro_expression.lineage.naming import run_name
 from micro_expression.lineage.relocate import relocate_store, store_path
-from micro_expression.lineage.tables import TRACKED_TABLES
+from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
 from micro_expression.mappings import flatten
 from micro_expression.parameters import check_blocks, used_blocks
 
@@ -132,8 +133,17 @@ class LineageHooks:
         self._logged.add(name)
         digest = tracked.digest(data)
         run_id = mlflow.active_run().info.run_id
-        if mlflow.MlflowClient().get_run(run_id).data.tags.get(f"{name}_digest") == digest:
-            return  # recorded by another process of this run (a Dask worker)
+        # Folds on Dask workers load the same table at the same moment: one records it, the
+        # others find its tag (two concurrent set_tag calls on sqlite can collide).
+        with one_at_a_time(f"lineage-{run_id}-{name}"):
+            if mlflow.MlflowClient().get_run(run_id).data.tags.get(f"{name}_digest") == digest:
+                return  # recorded by another process of this run (a Dask worker)
+            self._log_table_lineage(name, data, tracked, digest)
+
+    def _log_table_lineage(
+        self, name: str, data: pd.DataFrame, tracked: TrackedTable, digest: str
+    ) -> None:
+        """The table's digest tag, row and class counts, and dataset input, into the run."""
         mlflow.set_tag(f"{name}_digest", digest)
         metrics = {f"{name}.rows": len(data)}
         if "subject" in data.columns:
