@@ -103,13 +103,11 @@ def test_outside_git_the_commit_is_unknown(tmp_path):
     assert np.isfinite(run.data.metrics["clip_index.rows"])
 
 
-def test_folds_reading_a_table_at_once_on_dask_record_it_once(tmp_path, monkeypatch):
+def test_folds_reading_a_table_at_once_on_dask_record_it_once(monkeypatch, sqlite_tracking):
     """Two workers load the preprocessed index at the same moment (two folds starting): the
     table's tag, counts and dataset input are recorded once, and neither fold fails."""
     from distributed import LocalCluster
 
-    monkeypatch.chdir(tmp_path)
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     set_tag = mlflow.set_tag
 
     def slow_set_tag(key, value):  # widens the window between the check and the write
@@ -120,24 +118,21 @@ def test_folds_reading_a_table_at_once_on_dask_record_it_once(tmp_path, monkeypa
     table = pd.DataFrame({"clip_id": ["a", "b", "c"], "subject": ["s1", "s1", "s2"],
                           "content_key": ["k1", "k2", "k3"], "n_samples": [8, 8, 8],
                           "label_id": [0, 1, 2], "label": ["negative", "positive", "surprise"]})
-    try:
-        with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-            with mlflow.start_run() as parent:
-                def load_on_a_worker():
-                    mlflow.start_run(run_id=parent.info.run_id)  # as the Dask runner attaches
-                    LineageHooks().after_dataset_loaded("preprocessed_index", table)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        with mlflow.start_run() as parent:
+            def load_on_a_worker():
+                mlflow.start_run(run_id=parent.info.run_id)  # as the Dask runner attaches
+                LineageHooks().after_dataset_loaded("preprocessed_index", table)
 
-                def fold():
-                    run_on_cluster(cluster.scheduler_address, load_on_a_worker)
+            def fold():
+                run_on_cluster(cluster.scheduler_address, load_on_a_worker)
 
-                with ThreadPoolExecutor(2) as pool:
-                    for loaded in [pool.submit(fold) for _ in range(2)]:
-                        loaded.result()
-        client = MlflowClient()
-        run = client.get_run(parent.info.run_id)
-        assert run.data.tags["preprocessed_index_digest"] == TRACKED_TABLES[
-            "preprocessed_index"].digest(table)
-        assert len(client.get_metric_history(run.info.run_id, "preprocessed_index.rows")) == 1
-        assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["preprocessed_index"]
-    finally:
-        mlflow.set_tracking_uri(None)
+            with ThreadPoolExecutor(2) as pool:
+                for loaded in [pool.submit(fold) for _ in range(2)]:
+                    loaded.result()
+    client = MlflowClient()
+    run = client.get_run(parent.info.run_id)
+    assert run.data.tags["preprocessed_index_digest"] == TRACKED_TABLES[
+        "preprocessed_index"].digest(table)
+    assert len(client.get_metric_history(run.info.run_id, "preprocessed_index.rows")) == 1
+    assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["preprocessed_index"]

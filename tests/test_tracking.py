@@ -14,18 +14,11 @@ def _train(clips):
     return clips, clips
 
 
-def test_step_losses_are_never_stamped_before_their_fold_run_starts(tmp_path, monkeypatch):
+def test_step_losses_are_never_stamped_before_their_fold_run_starts(
+    tmp_path, monkeypatch, sqlite_tracking
+):
     """Opening a fold run can be slow (a busy store, a stale try to close); the first step's
     loss, measured right after, must still lie inside the run."""
-    monkeypatch.chdir(tmp_path)  # the default experiment keeps its artifacts under ./mlruns
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    try:
-        _train_one_fold_slowly(tmp_path, monkeypatch)
-    finally:
-        mlflow.set_tracking_uri(None)
-
-
-def _train_one_fold_slowly(tmp_path, monkeypatch):
     open_fold_run = tracking.start_fold_run
 
     def slow_open(client, parent_id, fold):
