@@ -40,6 +40,14 @@ def project(tmp_path_factory):
     return project
 
 
+@pytest.fixture
+def project_registry(project):
+    """The project's MLflow store as the tracking URI, for one test only."""
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    yield
+    mlflow.set_tracking_uri(None)
+
+
 def clip_folder(project: Path, subject: int = 1, position: int = 0) -> Path:
     subject_folder = project / "data/01_raw/synthetic/CASME2_RAW_selected" / f"sub{subject:02d}"
     return sorted(p for p in subject_folder.iterdir() if p.is_dir())[position]
@@ -102,12 +110,11 @@ def test_a_frame_folder_is_scored_and_traced_to_the_model(project):
     assert "inference/inference_predictions.parquet" in artifacts
 
 
-def test_the_three_routes_agree_on_one_clip(project, tmp_path):
+def test_the_three_routes_agree_on_one_clip(project, project_registry):
     folder = clip_folder(project, subject=2, position=1)
     _, pipeline = infer(project, folder)
     expected = pipeline[PROBABILITIES].to_numpy()[0]
 
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
     frames = [base64.b64encode(p.read_bytes()).decode() for p in frames_of(folder)]
     python = model.predict(pd.DataFrame({"path": [str(folder), None], "frames": [None, frames]}))
@@ -182,8 +189,7 @@ def test_sources_with_nothing_usable_stop_naming_themselves(project, tmp_path):
     assert "5 frames, need at least 8" in " ".join(result.stderr.split())
 
 
-def test_the_python_api_rejects_bad_records_and_scores_the_rest(project):
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+def test_the_python_api_rejects_bad_records_and_scores_the_rest(project, project_registry):
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
     good = str(clip_folder(project))
     table = model.predict(pd.DataFrame({
