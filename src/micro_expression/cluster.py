@@ -26,13 +26,19 @@ def run_on_cluster(scheduler: str, function, *args):  # noqa: ANN001, ANN201
     return context.run(function, *args)
 
 
+def scheduler_client():  # noqa: ANN201 (distributed.Client, imported only when used)
+    """The driver's client, or on a worker one of the scheduler the node runs for."""
+    from distributed import get_client
+
+    return get_client(address=current_scheduler())
+
+
 def one_at_a_time(name: str) -> contextlib.AbstractContextManager:
     """A cluster-wide lock called ``name`` while this code runs as a node on Dask (several
     workers may do the same thing at once there); no lock otherwise."""
-    scheduler = current_scheduler()
-    if scheduler is None:
+    if current_scheduler() is None:
         return contextlib.nullcontext()
-    from distributed import Lock, get_client
+    from distributed import Lock
 
-    client = get_client(address=scheduler)
+    client = scheduler_client()
     return Lock(name, scheduler_rpc=client.scheduler, loop=client.loop)

@@ -35,7 +35,7 @@ from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
 from pluggy import PluginManager
 
-from micro_expression.cluster import FANS_OUT_TAG, current_scheduler, run_on_cluster
+from micro_expression.cluster import FANS_OUT_TAG, run_on_cluster, scheduler_client
 from micro_expression.tracking import running_fold_runs
 
 logger = logging.getLogger(__name__)
@@ -85,13 +85,6 @@ class DaskSettingsHooks:
             pass
 
 
-def _client() -> Any:
-    """The driver's client, or on a worker one of the scheduler the node runs for."""
-    from distributed import get_client
-
-    return get_client(address=current_scheduler())
-
-
 class DaskDataset(AbstractDataset):
     """A dataset published on the Dask scheduler: what a ``MemoryDataset`` is for one process."""
 
@@ -100,18 +93,18 @@ class DaskDataset(AbstractDataset):
 
     def load(self) -> Any:
         try:
-            return _client().get_dataset(self._name)
+            return scheduler_client().get_dataset(self._name)
         except KeyError as error:
             raise DatasetError(f"{self._name} was never saved on the Dask scheduler") from error
 
     def save(self, data: Any) -> None:
-        _client().publish_dataset(data, name=self._name, override=True)
+        scheduler_client().publish_dataset(data, name=self._name, override=True)
 
     def _exists(self) -> bool:
-        return self._name in _client().list_datasets()
+        return self._name in scheduler_client().list_datasets()
 
     def _release(self) -> None:
-        _client().unpublish_dataset(self._name)
+        scheduler_client().unpublish_dataset(self._name)
 
     def _describe(self) -> dict[str, Any]:
         return {"name": self._name}
