@@ -119,7 +119,7 @@ def test_folds_reading_a_table_at_once_on_dask_record_it_once(monkeypatch, sqlit
                           "content_key": ["k1", "k2", "k3"], "n_samples": [8, 8, 8],
                           "label_id": [0, 1, 2], "label": ["negative", "positive", "surprise"]})
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-        with mlflow.start_run() as parent:
+        with mlflow.start_run(experiment_id=sqlite_tracking) as parent:
             def load_on_a_worker():
                 mlflow.start_run(run_id=parent.info.run_id)  # as the Dask runner attaches
                 LineageHooks().after_dataset_loaded("preprocessed_index", table)

@@ -33,7 +33,7 @@ def test_step_losses_are_never_stamped_before_their_fold_run_starts(
                   "n_train_clips": 6, "n_validation_clips": 2}
     hooks = tracking.FoldTrackingHooks()
     hooks.before_pipeline_run({"project_path": str(tmp_path)}, catalog=None)
-    with mlflow.start_run() as parent:
+    with mlflow.start_run(experiment_id=sqlite_tracking) as parent:
         hooks.before_node_run(train)
         hooks.after_node_run(train, {"params:training": {"seed": 42}},
                              {f"{fold}.{MODEL}": checkpoint, f"{fold}.{LOSS_HISTORY}": history})
