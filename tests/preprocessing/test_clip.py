@@ -36,7 +36,7 @@ def test_per_clip_output_shapes_and_one_transform(clip):
     assert arrays.frame_numbers.tolist() == [[46, 48, 49, 51, 52, 54, 55, 57]]
     assert arrays.transform.shape == (1, 8, 2, 3)
     assert np.all(arrays.transform == arrays.transform[0, 0])
-    assert set(stopwatch.seconds) == {"decode", "detect", "landmarks", "warp", "tvl1"}
+    assert set(stopwatch.seconds) == {"decode", "detect", "landmarks", "stabilise", "warp", "tvl1"}
 
 
 def test_per_frame_aligns_each_frame_on_its_own(clip):
@@ -94,6 +94,43 @@ def test_face_cut_at_the_border_is_rejected_at_landmarks(tmp_path):
     with pytest.raises(ClipRejected, match="landmarks fall outside the 640x480 frame") as caught:
         preprocess_clip(paths, config())
     assert caught.value.stage == "landmarks" and "img46.jpg" in caught.value.reason
+
+
+def test_face_with_a_few_points_past_the_border_is_aligned_and_counted(tmp_path):
+    """The astronaut moved left until 3-4 jaw points leave the frame: aligned (the warp
+    replicates the border), the count recorded per frame; refused when none may be out."""
+    paths = write_frames(tmp_path / "EP10", [astronaut_canvas(-250 + 0.2 * t) for t in range(8)])
+    arrays = preprocess_clip(paths, config())
+    assert arrays.frames.shape == (1, 8, 64, 64)
+    assert arrays.landmarks_outside.shape == (1, 8) and arrays.landmarks_outside.dtype == np.uint8
+    assert 1 <= arrays.landmarks_outside.min() and arrays.landmarks_outside.max() <= 5
+    with pytest.raises(ClipRejected, match=r"at most 0 may, preprocessing.max_landmarks_outside"):
+        preprocess_clip(paths, config(max_landmarks_outside=0))
+
+
+def test_stabilisation_follows_the_head_and_composes_with_the_clip_transform(clip):
+    """The test clip drifts and turns: stabilised, every frame has its own transform, its
+    crop lines up with the onset's, and the flow targets lose the drift."""
+    kept = preprocess_clip(clip, config(flow_brightness="gain"))
+    stabilised = preprocess_clip(clip, config(flow_brightness="gain", stabilisation="ecc"))
+    assert not np.allclose(stabilised.transform[0, 0], stabilised.transform[0, -1])
+    assert not stabilised.stabilisation_fallback.any()
+    centre = (slice(0, 1), slice(None), slice(20, 44), slice(20, 44))
+    drift = np.abs(kept.flows[centre].astype(np.float32)).mean()
+    left = np.abs(stabilised.flows[centre].astype(np.float32)).mean()
+    assert drift > 0.2 and left < 0.4 * drift
+    first, last = (stabilised.frames[0, k].astype(np.float32)[16:48, 16:48] for k in (0, -1))
+    unstable = kept.frames[0, -1].astype(np.float32)[16:48, 16:48]
+    assert np.abs(last - first).mean() < 0.6 * np.abs(unstable - first).mean()
+
+
+def test_stabilisation_needs_per_clip_alignment():
+    with pytest.raises(ValueError, match="works with per_clip alignment"):
+        config(alignment="per_frame", stabilisation="ecc")
+    with pytest.raises(ValueError, match="stabilisation must be one of"):
+        config(stabilisation="optical_flow")
+    with pytest.raises(ValueError, match="max_landmarks_outside must be in 0..67"):
+        config(max_landmarks_outside=68)
 
 
 def test_corrupt_jpeg_is_rejected_at_decode(tmp_path):

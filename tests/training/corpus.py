@@ -65,6 +65,8 @@ def clip_arrays(label: str, rng: np.random.Generator, samples: int = 1) -> dict[
         "apex_flow": apex_flow,
         "apex_frame_numbers": np.full(samples, FRAMES - 1, dtype=np.int64),
         "apex_from_sheet": np.ones(samples, dtype=bool),
+        "landmarks_outside": np.zeros((samples, FRAMES), dtype=np.uint8),
+        "stabilisation_fallback": np.zeros((samples, FRAMES), dtype=bool),
         "meta": json.dumps({"label": label}),
     }
 

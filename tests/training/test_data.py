@@ -130,6 +130,19 @@ def test_a_clip_with_wrong_shapes_is_named(tmp_path):
         ClipSamples(table, store, augment=False)[0]
 
 
+def test_a_clip_from_an_older_preprocessing_is_named(tmp_path):
+    store = ClipCache(tmp_path)
+    arrays = clip_arrays("positive", np.random.default_rng(0))
+    del arrays["landmarks_outside"], arrays["stabilisation_fallback"]
+    path = store.write_atomic("old", arrays)
+    table = pd.DataFrame([{"clip_id": "c", "subject": "s", "dataset": "d", "label": "positive",
+                           "content_key": "old", "n_samples": 1, "target": 1}])
+    with pytest.raises(ValueError, match=rf"{path}: a stored clip lacks arrays "
+                                         r"\['landmarks_outside', 'stabilisation_fallback'\].*"
+                                         r"--pipelines preprocessing"):
+        ClipSamples(table, store, augment=False)[0]
+
+
 def test_a_sample_count_that_disagrees_with_the_index_is_named(corpus):
     store, index = corpus
     wrong = index.head(1).assign(n_samples=3)

@@ -122,6 +122,10 @@ class ClipMotion:
     def frame_count(self) -> int:
         return len(self.envelope)
 
+    def without_head_motion(self) -> ClipMotion:
+        """The same expression with the head held still (every jitter row the identity)."""
+        return ClipMotion(self.bumps, self.envelope, np.zeros_like(self.jitter), self.centre)
+
     def head_to_onset(self, points: np.ndarray, t: int) -> np.ndarray:
         """``J_t^-1``: undo frame ``t``'s rigid head motion."""
         angle, tx, ty = self.jitter[t]

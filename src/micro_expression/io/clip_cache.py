@@ -37,6 +37,8 @@ class ClipArrays:
     apex_flow: np.ndarray  # (S, C, C, 2) float16 TV-L1 flow, sample's first frame -> apex
     apex_frame_numbers: np.ndarray  # (S,) int64 original number of the apex frame used
     apex_from_sheet: np.ndarray  # (S,) bool: apex from the coding sheet, else from the flows
+    landmarks_outside: np.ndarray  # (S, L) uint8 predicted points outside the frame
+    stabilisation_fallback: np.ndarray  # (S, L) bool: ECC failed, landmark fit used
 
     @property
     def n_samples(self) -> int:
@@ -47,6 +49,10 @@ class ClipArrays:
 
     @classmethod
     def from_dict(cls, stored: dict[str, np.ndarray]) -> ClipArrays:
+        missing = [name for name in cls.__dataclass_fields__ if name not in stored]
+        if missing:
+            raise ValueError(f"a stored clip lacks arrays {missing} (written by an older "
+                             "preprocessing?): rerun `kedro run --pipelines preprocessing`")
         return cls(**{name: stored[name] for name in cls.__dataclass_fields__})
 
 

@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from micro_expression.face.detection import (
     detect_face,
     predict_landmarks,
 )
+from micro_expression.face.stabilisation import stabilising_transforms
 from micro_expression.flow.tvl1 import (
     brightness_matched,
     create_tvl1,
@@ -125,7 +127,8 @@ def preprocess_clip(
     for index in needed:
         image(index)
     align = _align_per_clip if config.alignment == "per_clip" else _align_per_frame
-    transforms, landmarks = align(frame_paths, image, needed, config, stopwatch)
+    aligned = align(frame_paths, image, needed, config, stopwatch)
+    transforms, landmarks = aligned.transforms, aligned.landmarks
 
     with stopwatch("warp"):
         crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size) for i in needed}
@@ -155,11 +158,27 @@ def preprocess_clip(
         apex_flow=apex_flow.astype(np.float16),
         apex_frame_numbers=numbers[apexes],
         apex_from_sheet=np.full(len(samples), sheet_apex is not None),
+        landmarks_outside=np.array(
+            [[aligned.landmarks_outside[i] for i in sample] for sample in samples], dtype=np.uint8
+        ),
+        stabilisation_fallback=np.array(
+            [[aligned.fallback[i] for i in sample] for sample in samples], dtype=bool
+        ),
     )
 
 
 ImageGetter = Callable[[int], np.ndarray]
-Alignment = tuple[dict[int, np.ndarray], dict[int, np.ndarray]]
+
+
+@dataclass
+class AlignedFrames:
+    """Per frame index: image -> crop transform, landmarks in the crop, how many predicted
+    points fell outside the frame, and whether stabilisation fell back to the landmark fit."""
+
+    transforms: dict[int, np.ndarray]
+    landmarks: dict[int, np.ndarray]
+    landmarks_outside: dict[int, int]
+    fallback: dict[int, bool]
 
 
 def _align_per_clip(
@@ -168,11 +187,13 @@ def _align_per_clip(
     sampled: list[int],
     config: PreprocessingConfig,
     stopwatch: Stopwatch,
-) -> Alignment:
-    """One transform for the whole clip, from the first frame (onset on) with a face.
+) -> AlignedFrames:
+    """One transform for the whole clip, from the first frame (onset on) with a face, then
+    each frame's rigid head motion removed by ``config.stabilisation``.
 
     Landmark labels: the predictor runs on every sampled frame inside the reference frame's
-    face box (no re-detection), and its points are mapped into the crop by the clip transform.
+    face box (no re-detection), and its points are mapped into the crop by the frame's
+    transform.
     """
     for reference in range(len(frame_paths)):
         with stopwatch("detect"):
@@ -184,13 +205,26 @@ def _align_per_clip(
             "detect", f"no face found in any of the {len(frame_paths)} frames from {frame_paths[0]}"
         )
     with stopwatch("landmarks"):
-        points = _landmarks_inside(image(reference), box, frame_paths[reference])
-        transform = _similarity(points, config, frame_paths[reference])
-        landmarks = {
-            i: transform_points(_landmarks_inside(image(i), box, frame_paths[i]), transform)
-            for i in sampled
-        }
-    return {i: transform for i in sampled}, landmarks
+        reference_points, _ = _landmarks_inside(
+            image(reference), box, frame_paths[reference], config
+        )
+        transform = _similarity(reference_points, config, frame_paths[reference])
+        predicted = {i: _landmarks_inside(image(i), box, frame_paths[i], config) for i in sampled}
+    moving = [i for i in sampled if i != reference]
+    with stopwatch("stabilise"):
+        corrected, fallbacks = stabilising_transforms(
+            image(reference), reference_points, [image(i) for i in moving],
+            [predicted[i][0] for i in moving], transform, config.crop_size,
+            config.stabilisation, config.stabilisation_motion,
+        )
+    transforms = {i: transform for i in sampled} | dict(zip(moving, corrected, strict=True))
+    fell_back = {i: False for i in sampled} | dict(zip(moving, fallbacks, strict=True))
+    return AlignedFrames(
+        transforms={i: transforms[i] for i in sampled},
+        landmarks={i: transform_points(predicted[i][0], transforms[i]) for i in sampled},
+        landmarks_outside={i: predicted[i][1] for i in sampled},
+        fallback={i: fell_back[i] for i in sampled},
+    )
 
 
 def _align_per_frame(
@@ -199,9 +233,9 @@ def _align_per_frame(
     sampled: list[int],
     config: PreprocessingConfig,
     stopwatch: Stopwatch,
-) -> Alignment:
+) -> AlignedFrames:
     """The public MOL code's way: detect, predict and align every sampled frame on its own."""
-    transforms, landmarks = {}, {}
+    aligned = AlignedFrames({}, {}, {}, {i: False for i in sampled})
     for i in sampled:
         with stopwatch("detect"):
             box = detect_face(image(i), config.upsample_levels)
@@ -212,23 +246,30 @@ def _align_per_frame(
                 "sampled frame)",
             )
         with stopwatch("landmarks"):
-            points = _landmarks_inside(image(i), box, frame_paths[i])
-            transforms[i] = _similarity(points, config, frame_paths[i])
-            landmarks[i] = transform_points(points, transforms[i])
-    return transforms, landmarks
+            points, aligned.landmarks_outside[i] = _landmarks_inside(
+                image(i), box, frame_paths[i], config
+            )
+            aligned.transforms[i] = _similarity(points, config, frame_paths[i])
+            aligned.landmarks[i] = transform_points(points, aligned.transforms[i])
+    return aligned
 
 
-def _landmarks_inside(gray: np.ndarray, box: FaceBox, path: str) -> np.ndarray:
+def _landmarks_inside(
+    gray: np.ndarray, box: FaceBox, path: str, config: PreprocessingConfig
+) -> tuple[np.ndarray, int]:
+    """The 68 points and how many fall outside the frame; a face with more than
+    ``config.max_landmarks_outside`` outside is cut off too much to align."""
     points = predict_landmarks(gray, box)
     outside = count_outside(points, gray.shape)
-    if outside:
+    if outside > config.max_landmarks_outside:
         height, width = gray.shape[:2]
         raise ClipRejected(
             "landmarks",
             f"{outside} of {N_LANDMARKS} landmarks fall outside the {width}x{height} frame "
-            f"{path} (face cut at the border)",
+            f"{path} (face cut at the border; at most {config.max_landmarks_outside} may, "
+            "preprocessing.max_landmarks_outside)",
         )
-    return points
+    return points, outside
 
 
 def _similarity(points: np.ndarray, config: PreprocessingConfig, path: str) -> np.ndarray:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from micro_expression.face.detection import N_LANDMARKS
+from micro_expression.face.stabilisation import MOTIONS, STABILISATIONS
 from micro_expression.flow.tvl1 import BRIGHTNESS_MATCHING
 from micro_expression.parameters import block_values
 
@@ -21,6 +23,9 @@ class PreprocessingConfig:
     """Everything that shapes the per-clip output, plus how the run is executed."""
 
     alignment: str = "per_clip"
+    stabilisation: str = "none"
+    stabilisation_motion: str = "euclidean"
+    max_landmarks_outside: int = 5
     sampling: str = "even"
     frames_per_sample: int = 8
     stride: int | None = None
@@ -36,6 +41,20 @@ class PreprocessingConfig:
     def __post_init__(self) -> None:
         if self.alignment not in ALIGNMENTS:
             raise ValueError(f"alignment must be one of {ALIGNMENTS}, got {self.alignment!r}")
+        if self.stabilisation not in STABILISATIONS:
+            raise ValueError(
+                f"stabilisation must be one of {STABILISATIONS}, got {self.stabilisation!r}"
+            )
+        if self.stabilisation_motion not in MOTIONS:
+            raise ValueError(f"stabilisation_motion must be one of {tuple(MOTIONS)}, "
+                             f"got {self.stabilisation_motion!r}")
+        if self.stabilisation != "none" and self.alignment != "per_clip":
+            # per_frame re-aligns each frame from its own landmarks: nothing left to register.
+            raise ValueError(f"stabilisation {self.stabilisation!r} works with per_clip "
+                             f"alignment; {self.alignment} needs stabilisation: none")
+        if not 0 <= self.max_landmarks_outside < N_LANDMARKS:
+            raise ValueError(f"max_landmarks_outside must be in 0..{N_LANDMARKS - 1}, "
+                             f"got {self.max_landmarks_outside}")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
         if self.flow_brightness not in BRIGHTNESS_MATCHING:
@@ -67,6 +86,11 @@ class PreprocessingConfig:
         levels = list(settings["upsample_levels"])
         return cls(
             alignment=settings["alignment"],
+            # Models trained before stabilisation and the border tolerance carry neither:
+            # they were trained on unstabilised clips with every landmark inside the frame.
+            stabilisation=settings.get("stabilisation", "none"),
+            stabilisation_motion=settings.get("stabilisation_motion", "euclidean"),
+            max_landmarks_outside=int(settings.get("max_landmarks_outside", 0)),
             sampling=settings["sampling"],
             frames_per_sample=int(settings["frames_per_sample"]),
             stride=settings.get("stride"),
@@ -96,6 +120,9 @@ class PreprocessingConfig:
         """The settings the stored arrays depend on (they go into the content key)."""
         return {
             "alignment": self.alignment,
+            "stabilisation": self.stabilisation,
+            "stabilisation_motion": self.stabilisation_motion,
+            "max_landmarks_outside": self.max_landmarks_outside,
             "sampling": self.sampling,
             "frames_per_sample": self.frames_per_sample,
             "stride": self.stride if self.sampling == "strided" else None,

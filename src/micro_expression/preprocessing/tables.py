@@ -22,8 +22,13 @@ INDEX_COLUMNS = (
     "status",
 )
 REJECTION_COLUMNS = ("clip_id", "stage", "reason")
-QUALITY_METRICS = ("flow_epe", "flow_epe_worst_pair", "flow_epe_zero", "landmark_nme")
-QUALITY_COLUMNS = ("clip_id", "dataset", "subject", "alignment", *QUALITY_METRICS)
+QUALITY_METRICS = (
+    "flow_epe", "flow_epe_worst_pair", "flow_epe_zero", "expression_epe", "expression_epe_zero",
+    "rigid_residual_px", "rigid_residual_px_worst_frame", "landmark_nme",
+)
+QUALITY_COLUMNS = (
+    "clip_id", "dataset", "subject", "alignment", "stabilisation", *QUALITY_METRICS
+)
 
 
 def clip_tasks(clip_index: pd.DataFrame, config: PreprocessingConfig) -> list[ClipTask]:
@@ -98,7 +103,7 @@ def rejection_table(outcomes: Sequence[ClipOutcome]) -> pd.DataFrame:
 
 
 def quality_table(
-    outcomes: Sequence[ClipOutcome], clip_index: pd.DataFrame, alignment: str
+    outcomes: Sequence[ClipOutcome], clip_index: pd.DataFrame, config: PreprocessingConfig
 ) -> pd.DataFrame:
     """One row per stored clip that has ground truth, with its flow and landmark errors."""
     rows = clip_index.set_index("clip_id")
@@ -108,7 +113,8 @@ def quality_table(
                 "clip_id": o.clip_id,
                 "dataset": rows.at[o.clip_id, "dataset"],
                 "subject": rows.at[o.clip_id, "subject"],
-                "alignment": alignment,
+                "alignment": config.alignment,
+                "stabilisation": config.stabilisation,
                 **o.quality,
             }
             for o in outcomes

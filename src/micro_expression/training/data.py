@@ -61,7 +61,10 @@ def fold_clip_table(
 
 def read_clip(store: ClipCache, key: str) -> ClipArrays:
     """Read and check one clip entry; errors name the file and what is wrong with it."""
-    arrays = ClipArrays.from_dict(store.read(key))
+    try:
+        arrays = ClipArrays.from_dict(store.read(key))
+    except ValueError as error:
+        raise ValueError(f"{store.path_for(key)}: {error}") from error
     s, size = arrays.frames.shape[0], arrays.frames.shape[-1]
     expected = {
         "frames": (s, FRAMES, size, size),

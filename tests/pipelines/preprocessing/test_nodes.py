@@ -159,10 +159,14 @@ def test_tasks_carry_the_ground_truth_file_outside_the_cache_key(clips):
 def test_summary_metrics_and_digest():
     quality = pd.DataFrame(
         {"clip_id": ["a", "b"], "flow_epe": [0.1, 0.3], "flow_epe_worst_pair": [0.2, 0.4],
-         "flow_epe_zero": [0.5, 0.5], "landmark_nme": [0.02, 0.04]}
+         "flow_epe_zero": [0.5, 0.5], "expression_epe": [0.2, 0.2],
+         "expression_epe_zero": [0.3, 0.3], "rigid_residual_px": [0.0, 1.0],
+         "rigid_residual_px_worst_frame": [0.1, 2.0], "landmark_nme": [0.02, 0.04]}
     )
     metrics = summarise_quality(quality)
     assert metrics["flow_epe.mean"] == {"value": pytest.approx(0.2), "step": 0}
+    assert metrics["rigid_residual_px.mean"]["value"] == pytest.approx(0.5)
+    assert metrics["rigid_residual_px.p95"]["value"] == pytest.approx(0.95)
     assert metrics["landmark_nme.median"]["value"] == pytest.approx(0.03)
     assert metrics["clips_with_truth"]["value"] == 2
     assert summarise_quality(quality.iloc[:0]) == {}

@@ -65,17 +65,21 @@ def preprocess_clips(
         len(index), (index["status"] == "computed").sum(), (index["status"] == "cached").sum(),
         len(rejections),
     )
-    return index, rejections, quality_table(outcomes, clip_index, config.alignment)
+    return index, rejections, quality_table(outcomes, clip_index, config)
 
 
 def summarise_quality(quality: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Mean and median of each quality measure, as MLflow metrics; logs them as a table."""
+    """Mean, median and 95th percentile over clips of each quality measure, as MLflow
+    metrics; logs them as a table."""
     if quality.empty:
         logger.info(
             "preprocessing quality skipped: no clip has ground truth (real datasets have none)"
         )
         return {}
-    summary = quality[list(QUALITY_METRICS)].agg(["mean", "median"])
+    measures = quality[list(QUALITY_METRICS)]
+    summary = pd.concat(
+        [measures.agg(["mean", "median"]), measures.quantile([0.95]).set_axis(["p95"])]
+    )
     logger.info(
         "preprocessing quality on %d clips with ground truth (flow EPE in crop px, landmark "
         "error / inter-ocular distance):\n%s",
@@ -84,7 +88,7 @@ def summarise_quality(quality: pd.DataFrame) -> dict[str, dict[str, float]]:
     metrics = {
         f"{measure}.{statistic}": {"value": float(summary.at[statistic, measure]), "step": 0}
         for measure in QUALITY_METRICS
-        for statistic in ("mean", "median")
+        for statistic in ("mean", "median", "p95")
     }
     metrics["clips_with_truth"] = {"value": float(len(quality)), "step": 0}
     return metrics
