@@ -10,18 +10,23 @@ the benchmark neither depends on nor disturbs ``data/`` and the project's model 
 * **Harder settings** (``--at POINT ...``): the same arms and seeds on a sweep point's corpus
   (for example ``--at default amplitude_x0.5``).
 * **Difficulty sweep** (``--sweep``): corpora whose action-unit amplitude is scaled, or whose
-  head jitter is raised (and one drawn from another corpus seed at the default difficulty),
+  head motion is raised (and one drawn from another corpus seed at the default difficulty),
   each scored with MOL (``full``) and the flow baseline at the first training seed.
+* **Stabilisation** (``--stabilisation none ecc ...``): every measurement above is made with
+  each named ``preprocessing.stabilisation`` (default: the configured one); the workspace's
+  clips are preprocessed for each in turn (the cache keeps every variant).
 
 Each record names the flow targets it was trained with (``preprocessing.flow_brightness`` of
-the configuration; records from before that parameter count as ``none``); tables show the
-records of the current configuration, and those of arms that never read flow targets.
+the configuration; records from before that parameter count as ``none``) and the
+stabilisation of its clips (records from before it count as ``none``); tables show the
+records of the current flow targets (and those of arms that never read flow targets), one
+row per arm and stabilisation.
 Prints Markdown tables, writes ``benchmarks/results/ablation.json`` (appended run by run: an
 interrupted benchmark resumes where it stopped) and ``benchmarks/results/difficulty_sweep.png``,
 and logs both to the project's MLflow store (experiment ``micro_expression_benchmarks``).
 
 Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--at default ...]
-[--sweep [--points ...]] [--threads N] [--fresh] [--report]``
+[--sweep [--points ...]] [--stabilisation none ecc] [--threads N] [--fresh] [--report]``
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from micro_expression.face.stabilisation import STABILISATIONS
 from micro_expression.project_copy import copy_configuration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,15 +81,22 @@ SWEEP = {
     "amplitude_x2": (2.0, DEFAULT_JITTER, None),
     "jitter_0.9": (1.0, 0.9, None),
     "jitter_1.8": (1.0, 1.8, None),
+    "jitter_3.6": (1.0, 3.6, None),
+    "jitter_7": (1.0, 7.0, None),
     "corpus_seed_7": (1.0, DEFAULT_JITTER, 7),  # another corpus at the default difficulty
 }
 SWEEP_ARMS = ("full", "flow_baseline")
 
 
+def preprocessing_setting(name: str) -> str:
+    """A configured ``preprocessing.<name>`` (conf/base)."""
+    params = yaml.safe_load((ROOT / "conf" / "base" / "parameters_preprocessing.yml").read_text())
+    return str(params["preprocessing"][name])
+
+
 def flow_targets() -> str:
     """The configured flow-target brightness handling, which changes what flow arms learn."""
-    params = yaml.safe_load((ROOT / "conf" / "base" / "parameters_preprocessing.yml").read_text())
-    return str(params["preprocessing"]["flow_brightness"])
+    return preprocessing_setting("flow_brightness")
 
 
 TARGET_FREE_ARMS = ("mer_only", "landmarks")
@@ -91,14 +104,21 @@ TARGET_FREE_ARMS = ("mer_only", "landmarks")
 (MER only at seed 42 scored UF1 0.9174 with the old targets and with the gained ones)."""
 
 
+def stabilisation_of(record: dict[str, Any]) -> str:
+    """The stabilisation a record's clips had (``none`` before the setting existed)."""
+    return record.get("stabilisation", "none")
+
+
 def current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records valid for the configured flow targets, one per (point, arm, seed): measured
-    with them, or from an arm that does not read them (the newest record wins)."""
+    """Records valid for the configured flow targets, one per (point, arm, seed,
+    stabilisation): measured with them, or from an arm that does not read them (the newest
+    record wins)."""
     targets = flow_targets()
     valid = {}
     for record in sorted(records, key=lambda r: r.get("flow_targets", "none") == targets):
         if record["arm"] in TARGET_FREE_ARMS or record.get("flow_targets", "none") == targets:
-            valid[(record["point"], record["arm"], record["seed"])] = record
+            key = (record["point"], record["arm"], record["seed"], stabilisation_of(record))
+            valid[key] = record
     return list(valid.values())
 
 
@@ -127,9 +147,12 @@ def kedro_run(workspace: Path, log_name: str, *args: str) -> float:
     return time.perf_counter() - started
 
 
-def prepare_corpus(workspace: Path) -> float:
-    """Generate, ingest and preprocess the workspace's corpus (a no-op when it is current)."""
-    return kedro_run(workspace, "data", "--pipelines", "synthetic,ingestion,preprocessing")
+def prepare_corpus(workspace: Path, stabilisation: str) -> float:
+    """Generate, ingest and preprocess the workspace's corpus with ``stabilisation`` (a no-op
+    when it is current); the training runs after it read these clips."""
+    return kedro_run(workspace, f"data_{stabilisation}", "--pipelines",
+                     "synthetic,ingestion,preprocessing", "--params",
+                     f"preprocessing.stabilisation={stabilisation}")
 
 
 def run_arm(workspace: Path, arm: str, seed: int, threads: int | None) -> dict[str, Any]:
@@ -157,25 +180,37 @@ def save_records(records: list[dict[str, Any]]) -> None:
     RECORDS.write_text(json.dumps({"records": records}, indent=2))
 
 
+def measured(records: list[dict[str, Any]], point: str, arm: str, seed: int,
+             stabilisation: str) -> bool:
+    """Whether the current records hold this (point, arm, seed, stabilisation)."""
+    return any((r["point"], r["arm"], r["seed"], stabilisation_of(r))
+               == (point, arm, seed, stabilisation) for r in current(records))
+
+
 def measure(records: list[dict[str, Any]], workspace: Path, point: str, arm: str,
-            seed: int, threads: int | None = None) -> None:
-    """Run one (point, arm, seed) unless the records already hold it; append and save."""
-    if any((r["point"], r["arm"], r["seed"]) == (point, arm, seed) for r in current(records)):
+            seed: int, stabilisation: str, threads: int | None = None) -> None:
+    """Run one (point, arm, seed, stabilisation) unless the records already hold it (the
+    workspace's clips must have been prepared with that stabilisation); append and save."""
+    if measured(records, point, arm, seed, stabilisation):
         return
     row = {"point": point, "arm": arm, "seed": seed, "flow_targets": flow_targets(),
-           **run_arm(workspace, arm, seed, threads)}
+           "stabilisation": stabilisation, **run_arm(workspace, arm, seed, threads)}
     records.append(row)
     save_records(records)
-    print(f"{point} {arm} seed {seed}: UF1 {row['uf1']:.3f} UAR {row['uar']:.3f} "  # noqa: T201
-          f"({row['seconds']:.0f} s)", flush=True)
+    print(f"{point} {arm} seed {seed} stabilisation {stabilisation}: "  # noqa: T201
+          f"UF1 {row['uf1']:.3f} UAR {row['uar']:.3f} ({row['seconds']:.0f} s)", flush=True)
 
 
 def ablation_table(records: list[dict[str, Any]], point: str = "default") -> pd.DataFrame:
-    """Mean and standard deviation over seeds of each arm on one corpus (current targets)."""
-    frame = pd.DataFrame([r for r in current(records) if r["point"] == point])
-    table = frame.groupby("arm")[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
-    table[("seeds", "count")] = frame.groupby("arm")["seed"].nunique()
-    return table.reindex([a for a in ARMS if a in table.index])
+    """Mean and standard deviation over seeds of each (arm, stabilisation) on one corpus
+    (current targets)."""
+    frame = pd.DataFrame([{**r, "stabilisation": stabilisation_of(r)}
+                          for r in current(records) if r["point"] == point])
+    groups = frame.groupby(["arm", "stabilisation"])
+    table = groups[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
+    table[("seeds", "count")] = groups["seed"].nunique()
+    order = [(a, s) for a in ARMS for s in sorted(frame["stabilisation"].unique())]
+    return table.reindex([key for key in order if key in table.index])
 
 
 def sweep_table(records: list[dict[str, Any]], seed: int) -> pd.DataFrame:
@@ -183,8 +218,8 @@ def sweep_table(records: list[dict[str, Any]], seed: int) -> pd.DataFrame:
     points = {"default": (1.0, DEFAULT_JITTER, None), **SWEEP}
     rows = [
         {"point": r["point"], "amplitude_scale": points[r["point"]][0],
-         "head_jitter_px": points[r["point"]][1], "arm": r["arm"], "uf1": r["uf1"],
-         "uar": r["uar"]}
+         "head_jitter_px": points[r["point"]][1], "arm": r["arm"],
+         "stabilisation": stabilisation_of(r), "uf1": r["uf1"], "uar": r["uar"]}
         for r in current(records)
         if r["point"] in points and r["arm"] in SWEEP_ARMS and r["seed"] == seed
         and points[r["point"]][2] is None
@@ -199,24 +234,27 @@ def plot_sweep(table: pd.DataFrame) -> None:
     figure = Figure(figsize=(9.0, 3.6), layout="constrained")
     amplitude_axes, jitter_axes = figure.subplots(1, 2, sharey=True)
     labels = {"full": "MOL (small, all tasks)", "flow_baseline": "flow baseline (STSTNet)"}
-    for arm, style in (("full", "o-"), ("flow_baseline", "s--")):
-        part = table[table["arm"] == arm]
+    colours = {"full": "tab:blue", "flow_baseline": "tab:orange"}
+    for (arm, stabilisation), part in table.groupby(["arm", "stabilisation"]):
+        style = dict(color=colours[arm], marker="o" if arm == "full" else "s",
+                     linestyle="-" if stabilisation != "none" else ":")
+        label = f"{labels[arm]}, stabilisation {stabilisation}"
         by_amplitude = part[part["head_jitter_px"] == DEFAULT_JITTER].sort_values("amplitude_scale")
         peak = [DEFAULT_AMPLITUDE[1] * s for s in by_amplitude["amplitude_scale"]]
-        amplitude_axes.plot(peak, by_amplitude["uf1"], style, label=labels[arm])
+        amplitude_axes.plot(peak, by_amplitude["uf1"], label=label, **style)
         by_jitter = part[part["amplitude_scale"] == 1.0].sort_values("head_jitter_px")
-        jitter_axes.plot(by_jitter["head_jitter_px"], by_jitter["uf1"], style, label=labels[arm])
+        jitter_axes.plot(by_jitter["head_jitter_px"], by_jitter["uf1"], label=label, **style)
     amplitude_axes.set_xscale("log", base=2)
     amplitude_axes.set_xlabel("largest apex displacement in the frame (px, log scale)")
     amplitude_axes.set_ylabel("LOSO UF1 (8 subjects, 72 clips)")
     amplitude_axes.set_title(f"motion amplitude (head jitter {DEFAULT_JITTER} px)")
-    jitter_axes.set_xlabel("peak rigid head jitter (px)")
-    jitter_axes.set_title(f"head jitter (amplitude {DEFAULT_AMPLITUDE[1]} px peak)")
+    jitter_axes.set_xlabel("peak rigid head motion (px)")
+    jitter_axes.set_title(f"head motion (amplitude {DEFAULT_AMPLITUDE[1]} px peak)")
     for axes in (amplitude_axes, jitter_axes):
         axes.axhline(1 / 3, color="grey", linewidth=0.8, linestyle=":")
         axes.set_ylim(0.0, 1.02)
         axes.grid(alpha=0.3)
-    amplitude_axes.legend(loc="lower right", fontsize="small")
+    jitter_axes.legend(loc="lower left", fontsize="x-small")
     figure.savefig(FIGURE, dpi=120)
 
 
@@ -231,8 +269,9 @@ def log_to_mlflow(ablations: dict[str, pd.DataFrame], sweep: pd.DataFrame | None
         mlflow.log_artifact(str(RECORDS))
         for point, table in ablations.items():
             mlflow.log_text(table.to_csv(), f"ablation_{point}.csv")
-            for arm, row in table.iterrows():
-                mlflow.log_metric(f"{point}.{arm}.uf1_mean", float(row[("uf1", "mean")]))
+            for (arm, stabilisation), row in table.iterrows():
+                mlflow.log_metric(f"{point}.{arm}.{stabilisation}.uf1_mean",
+                                  float(row[("uf1", "mean")]))
         if sweep is not None:
             mlflow.log_text(sweep.to_csv(index=False), "difficulty_sweep.csv")
             mlflow.log_artifact(str(FIGURE))
@@ -255,16 +294,17 @@ def point_workspace(point: str) -> Path:
 def print_ablation(point: str, table: pd.DataFrame) -> None:
     """One Markdown table: mean ± standard deviation over seeds of each arm."""
     print(f"\n{point} corpus, flow targets {flow_targets()}")  # noqa: T201
-    print("| arm | seeds | UF1 | UAR | accuracy | flow EPE (px) | landmark NME | s per run |")  # noqa: T201
-    print("|---|---|---|---|---|---|---|---|")  # noqa: T201
-    for arm, row in table.iterrows():
+    print("| arm | stabilisation | seeds | UF1 | UAR | accuracy | flow EPE (px) | landmark NME "  # noqa: T201
+          "| s per run |")
+    print("|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    for (arm, stabilisation), row in table.iterrows():
         def cell(name: str) -> str:
             mean, std = row[(name, "mean")], row[(name, "std")]
             if pd.isna(mean):
                 return "-"
             return f"{mean:.3f}" if pd.isna(std) else f"{mean:.3f} ± {std:.3f}"
         seeds = int(row[("seeds", "count")])
-        print(f"| {ARMS[arm][0]} | {seeds} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
+        print(f"| {ARMS[arm][0]} | {stabilisation} | {seeds} | {cell('uf1')} | {cell('uar')} | "  # noqa: T201
               f"{cell('accuracy')} | {cell('flow_epe')} | {cell('landmark_nme')} | "
               f"{row[('seconds', 'mean')]:.0f} |")
 
@@ -278,6 +318,9 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also run the difficulty sweep")
     parser.add_argument("--points", nargs="+", choices=list(SWEEP), default=list(SWEEP),
                         help="sweep points to measure, in this order (default: all)")
+    parser.add_argument("--stabilisation", nargs="+", choices=list(STABILISATIONS),
+                        default=[preprocessing_setting("stabilisation")],
+                        help="preprocessing.stabilisation of the clips (default: configured)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per run (default: every core)")
     parser.add_argument("--fresh", action="store_true",
@@ -290,21 +333,24 @@ def main() -> None:
         RECORDS.unlink(missing_ok=True)
     records = load_records()
 
+    def measure_all(point: str, arms: list[str], seeds: list[int]) -> None:
+        workspace = point_workspace(point)
+        for stabilisation in args.stabilisation:
+            if all(measured(records, point, a, s, stabilisation) for a in arms for s in seeds):
+                continue
+            prepare_corpus(workspace, stabilisation)
+            for seed in seeds:
+                for arm in arms:
+                    measure(records, workspace, point, arm, seed, stabilisation, args.threads)
+
     if not args.report:
         for point in args.at:
-            workspace = point_workspace(point)
-            prepare_corpus(workspace)
-            for seed in args.seeds:
-                for arm in args.arms:
-                    measure(records, workspace, point, arm, seed, args.threads)
+            measure_all(point, args.arms, args.seeds)
 
     sweep = None
     if args.sweep:
         for point in args.points if not args.report else ():
-            workspace = point_workspace(point)
-            prepare_corpus(workspace)
-            for arm in SWEEP_ARMS:
-                measure(records, workspace, point, arm, args.seeds[0], args.threads)
+            measure_all(point, list(SWEEP_ARMS), args.seeds[:1])
         sweep = sweep_table(records, args.seeds[0])
         plot_sweep(sweep)
 
@@ -317,9 +363,10 @@ def main() -> None:
     for point, table in ablations.items():
         print_ablation(point, table)
     if sweep is not None:
-        print("\n| point | model | UF1 | UAR |\n|---|---|---|---|")  # noqa: T201
+        print("\n| point | model | stabilisation | UF1 | UAR |\n|---|---|---|---|---|")  # noqa: T201
         for row in sweep.itertuples():
-            print(f"| {row.point} | {row.arm} | {row.uf1:.3f} | {row.uar:.3f} |")  # noqa: T201
+            print(f"| {row.point} | {row.arm} | {row.stabilisation} | {row.uf1:.3f} | "  # noqa: T201
+                  f"{row.uar:.3f} |")
         for r in current(records):
             if r["point"] == "corpus_seed_7":
                 print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {r['uar']:.3f}")  # noqa: T201
