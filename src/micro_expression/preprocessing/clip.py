@@ -167,6 +167,18 @@ def preprocess_clip(
     )
 
 
+def unstabilised_crops(frame_paths: Sequence[str], arrays: ClipArrays, sample: int = 0
+                       ) -> np.ndarray:
+    """(L, C, C) crops of one stored sample's frames warped with its first frame's transform
+    alone: what the crops would show without stabilisation (for QA images)."""
+    position = {int(n): i for i, n in enumerate(frame_numbers(frame_paths))}
+    transform, size = arrays.transform[sample, 0], arrays.frames.shape[-1]
+    return np.stack([
+        warp_to_crop(read_gray(frame_paths[position[int(number)]]), transform, size)
+        for number in arrays.frame_numbers[sample]
+    ])
+
+
 ImageGetter = Callable[[int], np.ndarray]
 
 

@@ -42,3 +42,30 @@ def qa_figure(clip_id: str, arrays: ClipArrays, true_flows: np.ndarray | None) -
         axis.set_axis_off()
     figure.suptitle(clip_id)
     return figure
+
+
+def stabilisation_figure(clip_id: str, arrays: ClipArrays, unstabilised: np.ndarray) -> Figure:
+    """For two later frames of sample 0: the difference from the sample's first crop with the
+    clip transform alone (``unstabilised``, (L, C, C)) and after stabilisation (the stored
+    crops), on one grey scale; titles give the mean absolute difference on the crop."""
+    stabilised = arrays.frames[0].astype(np.float32)
+    before = unstabilised.astype(np.float32)
+    length = len(stabilised)
+    frames = (length // 2, length - 1)
+    differences = {
+        "clip transform only": [before[k] - before[0] for k in frames],
+        "stabilised": [stabilised[k] - stabilised[0] for k in frames],
+    }
+    scale = float(max(np.percentile(np.abs(d), 99) for ds in differences.values() for d in ds))
+    figure = Figure(figsize=(6.4, 6.6), layout="constrained")
+    axes = figure.subplots(2, 2)
+    for row, (name, images) in zip(axes, differences.items(), strict=True):
+        for axis, k, difference in zip(row, frames, images, strict=True):
+            shown = axis.imshow(difference, cmap="RdBu", vmin=-scale or -1, vmax=scale or 1)
+            first, later = arrays.frame_numbers[0, 0], arrays.frame_numbers[0, k]
+            axis.set_title(f"{name}: frame {later} - {first}\n"
+                           f"mean |diff| {np.abs(difference).mean():.2f}", fontsize="small")
+            axis.set_axis_off()
+    figure.colorbar(shown, ax=axes, shrink=0.6, label="grey levels")
+    figure.suptitle(f"{clip_id}: difference from the onset")
+    return figure

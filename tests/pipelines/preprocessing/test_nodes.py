@@ -183,6 +183,23 @@ def test_summary_metrics_and_digest():
     assert PreprocessingConfig.from_settings(settings).output_settings() == settings
 
 
+def test_stabilised_clips_get_a_before_and_after_figure(clips, tmp_path):
+    """The test clips drift: stabilised, the difference from the onset shrinks, and the
+    figure says so in its titles."""
+    cache = ClipCache(tmp_path / "cache")
+    index, _, _ = run(clips, cache, stabilisation="ecc")
+    figures = render_qa_figures(clip_index(clips), index, cache, qa_clips=1)
+    assert sorted(figures) == ["casme2_sub01_EP01.png", "casme2_sub01_EP01_stabilisation.png"]
+    titles = [axis.get_title() for axis in figures["casme2_sub01_EP01_stabilisation.png"].axes]
+    before, after = ([float(t.rsplit(" ", 1)[1]) for t in titles if t.startswith(name)]
+                     for name in ("clip transform only", "stabilised"))
+    assert len(before) == len(after) == 2
+    assert after[1] < 0.7 * before[1]
+    plain, _, _ = run(clips, ClipCache(tmp_path / "plain"))
+    assert sorted(render_qa_figures(clip_index(clips), plain, ClipCache(tmp_path / "plain"),
+                                    qa_clips=1)) == ["casme2_sub01_EP01.png"]
+
+
 def test_qa_figures_without_ground_truth(clips, tmp_path):
     cache = ClipCache(tmp_path / "cache")
     index, _, _ = run(clips, cache)

@@ -6,14 +6,16 @@ import logging
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from micro_expression.io.clip_cache import ClipArrays, ClipCache
+from micro_expression.preprocessing.clip import unstabilised_crops
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import run_clips
 from micro_expression.preprocessing.keys import index_digest
-from micro_expression.preprocessing.qa import qa_figure
+from micro_expression.preprocessing.qa import qa_figure, stabilisation_figure
 from micro_expression.preprocessing.quality import true_sample_flows
 from micro_expression.preprocessing.tables import (
     QUALITY_METRICS,
@@ -100,14 +102,18 @@ def render_qa_figures(
     clip_cache: ClipCache,
     qa_clips: int,
 ) -> dict[str, Figure]:
-    """QA images (frames with landmarks, TV-L1 vs true flow) for the first ``qa_clips`` clips."""
-    truth_paths = clip_index.set_index("clip_id")["ground_truth_path"]
+    """QA images (frames with landmarks, TV-L1 vs true flow) for the first ``qa_clips`` clips,
+    and for stabilised clips their difference from the onset before and after stabilisation."""
+    clips = clip_index.set_index("clip_id")
     figures = {}
     for row in preprocessed_index.sort_values("clip_id").head(qa_clips).itertuples():
         arrays = ClipArrays.from_dict(clip_cache.read(row.content_key))
-        true_flows = true_sample_flows(optional_path(truth_paths[row.clip_id]), arrays)
+        truth = optional_path(clips.at[row.clip_id, "ground_truth_path"])
         name = re.sub(r"[^0-9A-Za-z_.-]+", "_", row.clip_id)
-        figures[f"{name}.png"] = qa_figure(row.clip_id, arrays, true_flows)
+        figures[f"{name}.png"] = qa_figure(row.clip_id, arrays, true_sample_flows(truth, arrays))
+        if not np.allclose(arrays.transform[0], arrays.transform[0, 0]):
+            before = unstabilised_crops(list(clips.at[row.clip_id, "frame_paths"]), arrays)
+            figures[f"{name}_stabilisation.png"] = stabilisation_figure(row.clip_id, arrays, before)
     return figures
 
 
