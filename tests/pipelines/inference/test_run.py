@@ -164,6 +164,7 @@ def test_real_talking_faces_are_scored_in_windows_with_a_timeline(project, tmp_p
         assert result.returncode == 0, result.stderr[-3000:]
         assert len(predictions) > 1 and predictions["window"].all(), name
         assert (predictions["status"] == "scored").all(), predictions["reason"].tolist()
+        assert predictions["landmarks_outside"].between(0, 5).all()
         assert (timelines / f"{name}.png").is_file()
 
 

@@ -120,7 +120,8 @@ def score_clips(
     model: LoadedModel,
     clip_cache: ClipCache,
 ) -> pd.DataFrame:
-    """One row per clip or window: class probabilities and the predicted label, or the
+    """One row per clip or window: class probabilities and the predicted label (and how many
+    of the face's 68 points fell outside the frame, at most, in a sampled frame), or the
     reason it could not be scored; every row names the model. Stops when nothing scored."""
     classifier = model.classifier
     columns = [probability_column(c) for c in classifier.classes]
@@ -135,7 +136,8 @@ def score_clips(
             probabilities = classifier.probabilities(arrays)
             row.update(dict(zip(columns, probabilities.astype(float))))
             row.update(predicted_label=classifier.classes[int(np.argmax(probabilities))],
-                       status=SCORED, reason=None)
+                       status=SCORED, reason=None,
+                       landmarks_outside=int(arrays.landmarks_outside.max()))
         else:
             row.update(status=REJECTED_STATUS, reason=reasons.get(clip["clip_id"]))
         rows.append(row)
@@ -152,9 +154,12 @@ def score_clips(
         table[name] = table[name].astype(float) if name in table else np.nan
     table = table.assign(model_name=model.name, model_version=model.version,
                          model_run_id=model.run_id, model_uri=model.uri)
+    table["landmarks_outside"] = table.get("landmarks_outside", pd.Series(dtype=float)).astype(
+        "Int64"
+    )
     ordered = [c for c in CLIP_COLUMNS if c in table] + columns + [
-        "predicted_label", "status", "reason", "model_name", "model_version", "model_run_id",
-        "model_uri",
+        "predicted_label", "status", "reason", "landmarks_outside", "model_name",
+        "model_version", "model_run_id", "model_uri",
     ]
     logger.info("scored %d clips, %d rejected", (table["status"] == SCORED).sum(),
                 (table["status"] == REJECTED_STATUS).sum())
