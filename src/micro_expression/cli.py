@@ -66,20 +66,25 @@ def lineage(target: str, env: str | None, rescan: bool) -> None:
 
 
 @cli.command(name="relocate-store")
-def relocate() -> None:
+@click.option("--env", "-e", default=None, help="Kedro configuration environment to read.")
+def relocate(env: str | None) -> None:
     """Point the local MLflow store's artifact locations at this project's ./mlruns (done
     on every run too; for a project that was moved or copied and is opened in the UI first)."""
-    from kedro.config import OmegaConfigLoader
-
     project = Path.cwd()
-    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")
-    uri = str(loader["mlflow"]["server"]["mlflow_tracking_uri"] or "")
+    bootstrap_project(project)
+    # The project's own config loader: its settings (and kedro-mlflow's) add the mlflow
+    # pattern that a bare OmegaConfigLoader lacks.
+    with KedroSession.create(project_path=project, env=env) as session:
+        server = session.load_context().config_loader["mlflow"]["server"]
+    uri = str(server["mlflow_tracking_uri"] or "")
     database = store_path(uri, project)
     if database is None:
         click.echo(f"{uri!r} is not a sqlite store in this project: nothing to relocate")
         return
-    changed = relocate_store(database, project / "mlruns")
-    click.echo(f"{changed} artifact location(s) now under {project / 'mlruns'}")
+    # Opening the session already relocates (LineageHooks.after_context_created); this
+    # catches whatever is left and says where the store points.
+    relocate_store(database, project / "mlruns")
+    click.echo(f"MLflow store {database}: artifact locations now under {project / 'mlruns'}")
 
 
 def _print_chain(found: Lineage, defaults: dict[str, Any]) -> None:
