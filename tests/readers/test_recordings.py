@@ -40,6 +40,24 @@ def test_a_video_is_decoded_once_into_lossless_frames(tmp_path):
     assert again.recordings[0].content_hash == recording.content_hash
 
 
+def test_a_video_is_hashed_in_chunks_not_read_whole(tmp_path, monkeypatch):
+    """A 2 GB recording must not take 2 GB of memory to name its frame folder."""
+    import hashlib
+    from pathlib import Path
+
+    video = _video(tmp_path / "take.mp4")
+    expected = hashlib.sha256(video.read_bytes()).hexdigest()
+    original = Path.read_bytes
+
+    def read_bytes(path):
+        assert path != video, f"{video} read whole into memory"
+        return original(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    (recording,) = discover(video, tmp_path / "cache").recordings
+    assert Path(recording.frame_paths[0]).parent.name == expected
+
+
 def test_a_dataset_root_gives_its_clips_with_onset_offset_apex_and_label(tmp_path):
     root = write_casme2(tmp_path / "CASME2")
     found = discover(root, tmp_path / "cache")

@@ -98,7 +98,8 @@ def folder_recording(folder: Path, recording_id: str | None = None) -> Recording
 def video_recording(video: Path, frames_cache: Path) -> Recording | Problem:
     """A video decoded into ``frames_cache/<sha256 of the file>/frame_<n>.png`` (reused when
     already there); a file OpenCV cannot decode is a problem."""
-    digest = hashlib.sha256(video.read_bytes()).hexdigest()
+    with open(video, "rb") as stream:  # in chunks: memory stays flat whatever the file's size
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
     folder = frames_cache / digest
     done = folder / "complete"
     capture = cv2.VideoCapture(str(video))
