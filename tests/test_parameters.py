@@ -63,6 +63,37 @@ def test_check_names_every_bad_block_at_once():
     assert "synthetic" not in message
 
 
+def test_runtime_names_that_nothing_reads_are_named_with_the_nearest():
+    from micro_expression.parameters import runtime_problems
+
+    known = ["dataset", "ingestion", "preprocessing", "training"]
+    problems = runtime_problems({"trainig": {"steps": 5}, "strict": True, "training": {}}, known)
+    assert problems == [
+        "  --params strict: no parameter block or catalog entry reads it; known: dataset, "
+        "ingestion, preprocessing, training",
+        "  --params trainig: no parameter block or catalog entry reads it; did you mean "
+        "'training'?",
+    ]
+    assert runtime_problems({"dataset": {"name": "casme2"}}, known) == []
+
+
+def test_misspelt_runtime_parameters_stop_kedro_run_before_any_mlflow_run(tmp_path):
+    """A misspelt block, a key without its block, and a bad key of a block the pipeline does
+    not use: each would have been ignored; now the run stops, naming each."""
+    project = copy_project(tmp_path / "project")
+    result = kedro_run(project, "--pipelines", "synthetic",
+                       "--params", "trainig.steps=5,strict=true,training.stepz=3")
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "--params trainig: no parameter block or catalog entry reads it; did you mean " \
+           "'training'?" in output
+    assert "--params strict: no parameter block" in output
+    assert "unknown training parameters: ['stepz']" in output
+    assert not (project / "data" / "01_raw" / "synthetic").exists()
+    with sqlite3.connect(project / "mlflow.db") as store:
+        assert store.execute("select count(*) from runs").fetchone() == (0,)
+
+
 def test_a_bad_parameter_stops_kedro_run_before_any_node_or_mlflow_run(tmp_path):
     project = copy_project(tmp_path / "project")
 

@@ -19,7 +19,7 @@ from micro_expression.lineage.naming import run_name
 from micro_expression.lineage.relocate import relocate_store, store_path
 from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
 from micro_expression.mappings import flatten
-from micro_expression.parameters import check_blocks, used_blocks
+from micro_expression.parameters import PARSERS, check_run_parameters, used_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ object's address, the machine's absolute path, Kedro's session id under a mislea
 Kedro's version beside the ``version.*`` tags)."""
 DATA_INPUTS = {"raw_dataset", "clip_index", "preprocessed_index", "loso_folds"}
 """A run that reads one of these is about the configured dataset, so it gets its tags."""
+CATALOG_PARAMETERS = ("dataset",)
+"""Top-level runtime parameters that catalog entries read (``${runtime_params:dataset.*}``)."""
 RAW_DATASET = "raw_dataset"
 """The catalog entry that chooses a run's data (its ``selection`` gives the ``dataset.*`` tags)."""
 
@@ -46,13 +48,32 @@ that the MLflow UI previews)."""
 
 
 class ParameterCheckHooks:
-    """Parses every parameter block the run uses before anything runs: a typo fails at once,
-    not after an hour of preprocessing. ``tryfirst``, so no MLflow run opens for it."""
+    """Parses every parameter block the run uses, and every block ``--params`` touches,
+    before anything runs, and refuses a ``--params`` name that nothing reads (a misspelt
+    block would otherwise be ignored in silence): a typo fails at once, not after an hour of
+    preprocessing. ``tryfirst``, so no MLflow run opens for it."""
+
+    def __init__(self) -> None:
+        self._configured: set[str] = set()
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """The configured top-level parameter names: the parameter files read again without
+        the runtime parameters (the context's loader has them merged in)."""
+        loader = context.config_loader
+        files_only = type(loader)(
+            conf_source=loader.conf_source, env=loader.env, runtime_params={},
+            base_env=loader.base_env, default_run_env=loader.default_run_env,
+            config_patterns=loader.config_patterns, merge_strategy=loader.merge_strategy,
+        )
+        self._configured = set(files_only["parameters"])
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        blocks = used_blocks(pipeline.all_inputs())
-        check_blocks({block: catalog.load(f"params:{block}") for block in blocks})
+        extra = run_params.get("runtime_params") or {}
+        blocks = set(used_blocks(pipeline.all_inputs())) | (set(extra) & set(PARSERS))
+        check_run_parameters({b: catalog.load(f"params:{b}") for b in sorted(blocks)}, extra,
+                             self._configured | set(CATALOG_PARAMETERS))
 
 
 class LineageHooks:

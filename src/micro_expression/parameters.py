@@ -8,6 +8,7 @@ would log each block as one string; the parsers here keep the mapping and share 
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -71,7 +72,29 @@ def used_blocks(inputs: Iterable[str]) -> list[str]:
 
 def check_blocks(params: Mapping[str, Any]) -> None:
     """Parse every block of ``params``; one error listing each block that does not parse."""
+    check_run_parameters(params, {}, ())
+
+
+def runtime_problems(extra: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """What is wrong with the runtime parameters (``--params``) ``extra``: each top-level
+    name that no parameter block or catalog entry reads (``known``), with the nearest valid
+    name, and each parsed block they touch that does not parse (a run that does not use the
+    block would otherwise never look at it)."""
+    known = sorted(set(known))
     problems = []
+    for name in sorted(set(extra) - set(known)):
+        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]!r}?" if nearest else f"; known: {', '.join(known)}"
+        problems.append(f"  --params {name}: no parameter block or catalog entry reads it{hint}")
+    return problems
+
+
+def check_run_parameters(
+    params: Mapping[str, Any], extra: Mapping[str, Any], known: Iterable[str]
+) -> None:
+    """Parse every block of ``params`` and check the runtime parameters ``extra`` against
+    the ``known`` top-level names; one error naming every problem."""
+    problems = runtime_problems(extra, known)
     for block, raw in params.items():
         try:
             parser(block)(raw)
