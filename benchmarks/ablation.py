@@ -204,8 +204,10 @@ def measure(records: list[dict[str, Any]], workspace: Path, point: str, arm: str
 def ablation_table(records: list[dict[str, Any]], point: str = "default") -> pd.DataFrame:
     """Mean and standard deviation over seeds of each (arm, stabilisation) on one corpus
     (current targets)."""
+    columns = ["arm", "stabilisation", "seed", *SCORE_COLUMNS, "seconds"]
     frame = pd.DataFrame([{**r, "stabilisation": stabilisation_of(r)}
-                          for r in current(records) if r["point"] == point])
+                          for r in current(records) if r["point"] == point]).reindex(
+        columns=columns)  # records kept from a table have only their scores
     groups = frame.groupby(["arm", "stabilisation"])
     table = groups[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
     table[("seeds", "count")] = groups["seed"].nunique()
@@ -365,11 +367,13 @@ def main() -> None:
     if sweep is not None:
         print("\n| point | model | stabilisation | UF1 | UAR |\n|---|---|---|---|---|")  # noqa: T201
         for row in sweep.itertuples():
+            uar = "-" if pd.isna(row.uar) else f"{row.uar:.3f}"
             print(f"| {row.point} | {row.arm} | {row.stabilisation} | {row.uf1:.3f} | "  # noqa: T201
-                  f"{row.uar:.3f} |")
+                  f"{uar} |")
         for r in current(records):
             if r["point"] == "corpus_seed_7":
-                print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {r['uar']:.3f}")  # noqa: T201
+                uar = "-" if r.get("uar") is None else f"{r['uar']:.3f}"
+                print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {uar}")  # noqa: T201
         print(f"wrote {FIGURE}")  # noqa: T201
     log_to_mlflow(ablations, sweep)
     print(f"wrote {RECORDS}")  # noqa: T201
