@@ -58,7 +58,12 @@ def frames_of(folder: Path) -> list[Path]:
 
 
 def write_video(path: Path, folders: list[Path], fps: float = 200.0) -> Path:
-    frames = [cv2.imread(str(f)) for folder in folders for f in frames_of(folder)]
+    return write_frames_as_video(
+        path, [cv2.imread(str(f)) for folder in folders for f in frames_of(folder)], fps
+    )
+
+
+def write_frames_as_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
     height, width = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
     for frame in frames:
@@ -174,12 +179,7 @@ def trimmed(video: Path, path: Path, frames: int) -> Path:
     fps = capture.get(cv2.CAP_PROP_FPS)
     images = [capture.read()[1] for _ in range(frames)]
     capture.release()
-    height, width = images[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-    for image in images:
-        writer.write(image)
-    writer.release()
-    return path
+    return write_frames_as_video(path, images, fps)
 
 
 def test_bad_clips_in_a_dataset_root_are_rows_with_reasons(project, tmp_path):

@@ -82,5 +82,6 @@ def test_kedro_run_from_generated_corpus_to_mlflow(tmp_path):
     assert len(list((primary / "preprocessed").glob("*.npz"))) == 3
     manifest = json.loads((primary / "preprocessing_manifest.json").read_text())
     assert manifest["n_clips"] == 3 and manifest["settings"]["crop_size"] == 64
-    assert len(list((project / "data" / "08_reporting" / "preprocessing_qa").glob("*.png"))) == 1
+    figures = sorted(p.name for p in (project / "data/08_reporting/preprocessing_qa").glob("*.png"))
+    assert len(figures) == 2 and figures[1].endswith("_stabilisation.png")  # the default: ecc
     assert "preprocessing quality on 3 clips" in result.stdout + result.stderr
