@@ -232,10 +232,10 @@ def _align_per_clip(
     transforms = {i: transform for i in sampled} | dict(zip(moving, corrected, strict=True))
     fell_back = {i: False for i in sampled} | dict(zip(moving, fallbacks, strict=True))
     return AlignedFrames(
-        transforms={i: transforms[i] for i in sampled},
+        transforms=transforms,
         landmarks={i: transform_points(predicted[i][0], transforms[i]) for i in sampled},
         landmarks_outside={i: predicted[i][1] for i in sampled},
-        fallback={i: fell_back[i] for i in sampled},
+        fallback=fell_back,
     )
 
 
