@@ -30,7 +30,12 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from micro_expression.face.alignment import eye_centres, inter_ocular_distance
+from micro_expression.face.alignment import (
+    eye_centres,
+    inter_ocular_distance,
+    transform_points,
+    warp_to_crop,
+)
 
 STABILISATIONS = ("none", "landmarks", "ecc")
 MOTIONS = {"euclidean": cv2.MOTION_EUCLIDEAN, "affine": cv2.MOTION_AFFINE}
@@ -175,37 +180,23 @@ def stabilising_transforms(
         return [np.asarray(transform, dtype=np.float64) for _ in images], [False] * len(images)
     pad = padding(crop_size)
     canvas_transform, canvas = shifted(transform, pad), crop_size + 2 * pad
-    to_canvas = _points_through(canvas_transform)
-    reference_canvas_points = to_canvas(reference_points)
+    reference_canvas_points = transform_points(reference_points, canvas_transform)
     if method == "ecc":
-        reference_canvas = _warp(reference_image, canvas_transform, canvas)
+        reference_canvas = warp_to_crop(reference_image, canvas_transform, canvas)
         mask = registration_mask(reference_canvas_points, (canvas, canvas))
     fallbacks, transforms = [], []
     for image, frame_points in zip(images, points, strict=True):
         registration = landmark_registration(
-            reference_canvas_points, to_canvas(frame_points), motion
+            reference_canvas_points, transform_points(frame_points, canvas_transform), motion
         )
         if method != "ecc":
             fallbacks.append(False)
         else:
             refined = ecc_registration(
-                reference_canvas, _warp(image, canvas_transform, canvas), mask, registration,
+                reference_canvas, warp_to_crop(image, canvas_transform, canvas), mask, registration,
                 motion,
             )
             fallbacks.append(refined is None)
             registration = registration if refined is None else refined
         transforms.append(shifted(correct(canvas_transform, registration), -pad))
     return transforms, fallbacks
-
-
-def _points_through(transform: np.ndarray):
-    def mapped(points: np.ndarray) -> np.ndarray:
-        return np.asarray(points, dtype=np.float64) @ transform[:, :2].T + transform[:, 2]
-
-    return mapped
-
-
-def _warp(image: np.ndarray, transform: np.ndarray, size: int) -> np.ndarray:
-    return cv2.warpAffine(
-        image, transform, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
