@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from tests.preprocessing.clips import (
     write_frames,
     write_moving_face_clip,
 )
+from tests.readers.fixtures import jpeg_declaring
 
 FAST = PreprocessingConfig.from_params(FAST_PARAMS)
 
@@ -141,6 +145,29 @@ def test_corrupt_jpeg_is_rejected_at_decode(tmp_path):
     with pytest.raises(ClipRejected, match="cannot decode .*img49.jpg") as caught:
         preprocess_clip(paths, config())
     assert caught.value.stage == "decode"
+
+
+def test_a_decompression_bomb_is_rejected_before_it_is_decoded(tmp_path, monkeypatch):
+    """A 331-byte JPEG that declares 30000x30000 would take 900 MB to decode."""
+    import micro_expression.preprocessing.clip as clip_module
+
+    paths = write_moving_face_clip(tmp_path / "EP10", n_frames=8)
+    Path(paths[0]).write_bytes(jpeg_declaring(30000, 30000))
+    decoded = []
+    monkeypatch.setattr(clip_module.cv2, "imdecode", lambda *a: decoded.append(a) or None)
+    with pytest.raises(ClipRejected, match=r"img46.jpg: its header declares 900.0 Mpx, more "
+                                           r"than the 40.0 Mpx a frame may have") as caught:
+        preprocess_clip(paths, config())
+    assert caught.value.stage == "decode" and not decoded
+
+
+def test_a_fifo_among_the_frames_is_rejected_without_blocking(tmp_path):
+    paths = write_moving_face_clip(tmp_path / "EP11", n_frames=8)
+    Path(paths[0]).unlink()
+    os.mkfifo(paths[0])
+    with pytest.raises(ClipRejected, match=r"cannot read .*img46.jpg: not a regular file \(a "
+                                           r"FIFO\)"):
+        preprocess_clip(paths, config())
 
 
 def test_frames_of_different_sizes_are_rejected_at_decode(tmp_path):

@@ -88,6 +88,17 @@ def noise_image(key: str, number: int, size: int = 64) -> np.ndarray:
     return rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
 
 
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A decompression bomb: a real 8x8 JPEG (a few hundred bytes) whose frame header (SOF0)
+    is rewritten to declare ``width`` x ``height``."""
+    ok, encoded = cv2.imencode(".jpg", np.full((8, 8), 128, np.uint8))
+    assert ok
+    data = bytearray(encoded.tobytes())
+    sof = data.index(b"\xff\xc0")  # marker, length (2), precision (1), height (2), width (2)
+    data[sof + 5:sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
 def write_jpeg(path: Path, image: np.ndarray, grayscale: bool = False) -> Path:
     """Write ``image`` (BGR or gray) as a real JPEG; raises if OpenCV cannot."""
     path.parent.mkdir(parents=True, exist_ok=True)

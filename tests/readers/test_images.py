@@ -1,13 +1,23 @@
 import hashlib
+import os
 import re
 
 from micro_expression.readers.images import (
+    MAX_FRAME_PIXELS,
+    declared_pixels,
     inspect_frame,
     inspect_frames,
     numbered_frames,
+    oversize_reason,
     stable_message,
 )
-from tests.readers.fixtures import noise_image, truncate_file, write_garbage, write_jpeg
+from tests.readers.fixtures import (
+    jpeg_declaring,
+    noise_image,
+    truncate_file,
+    write_garbage,
+    write_jpeg,
+)
 
 PATTERN = re.compile(r"img(\d+)\.jpg")
 
@@ -99,13 +109,43 @@ def test_inspect_frame_records_an_empty_file(tmp_path):
     assert inspect_frame(path, 5).error is not None
 
 
-def test_inspect_frame_records_a_file_it_cannot_read(tmp_path):
+def test_inspect_frame_records_a_folder_named_like_a_frame(tmp_path):
     folder = tmp_path / "img6.jpg"
-    folder.mkdir()  # reading a folder as a file fails with an OSError
+    folder.mkdir()
 
     frame = inspect_frame(folder, 6)
 
-    assert frame.error is not None and frame.error.startswith("cannot read")
+    assert frame.error == "not a regular file (a folder)"
+
+
+def test_a_fifo_named_like_a_frame_is_listed_and_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "img7.jpg"
+    os.mkfifo(fifo)  # reading it would block for ever: no writer ever opens it
+
+    assert numbered_frames(tmp_path, PATTERN) == [(7, fifo)]
+    assert inspect_frame(fifo, 7).error == "not a regular file (a FIFO)"
+
+
+def test_a_header_that_declares_a_huge_frame_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "img8.jpg"
+    path.write_bytes(jpeg_declaring(30000, 30000))
+
+    frame = inspect_frame(path, 8)
+
+    assert declared_pixels(path.read_bytes()) == 900_000_000
+    assert frame.error == ("its header declares 900.0 Mpx, more than the 40.0 Mpx a frame may "
+                           "have: not decoded")
+    assert len(frame.sha256) == 64  # the file was read, not decoded
+
+
+def test_declared_pixels_reads_the_header_of_real_image_files(tmp_path):
+    jpeg = write_jpeg(tmp_path / "a.jpg", noise_image("d", 1))
+    height, width = noise_image("d", 1).shape[:2]
+
+    assert declared_pixels(jpeg) == declared_pixels(jpeg.read_bytes()) == width * height
+    assert declared_pixels(b"not an image") is None
+    assert oversize_reason(MAX_FRAME_PIXELS) is None
+    assert oversize_reason(MAX_FRAME_PIXELS + 1).startswith("its header declares")
 
 
 def test_inspect_frames_inspects_each_distinct_file_once(tmp_path):

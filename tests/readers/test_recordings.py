@@ -1,3 +1,5 @@
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -76,6 +78,30 @@ def test_bad_sources_are_problems_with_reasons(tmp_path):
     write_garbage(folder / "frame5.jpg")
     (problem,) = discover(folder, tmp_path / "cache").problems
     assert problem.reason == "1 unreadable frames (frame5.jpg: not an image PIL can identify)"
+
+
+def test_a_video_too_long_or_too_large_is_a_problem_and_stops_decoding(tmp_path):
+    video = _video(tmp_path / "long.mp4", n_frames=6)
+    (problem,) = discover(video, tmp_path / "cache", max_video_frames=4).problems
+    assert problem.reason == f"{video} has more than the 4 frames allowed"
+    assert len(list((tmp_path / "cache").rglob("frame_*.png"))) == 4
+    assert len(discover(video, tmp_path / "cache").recordings) == 1
+    (problem,) = discover(video, tmp_path / "cache", max_video_frames=5).problems  # cached
+    assert problem.reason.endswith("has more than the 5 frames allowed")
+
+
+def test_a_special_file_or_a_link_that_leads_nowhere_stops_with_its_kind(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(ValueError, match=r"fifo is not a regular file \(a FIFO\): give a frame"):
+        discover(tmp_path / "fifo", tmp_path / "cache")
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    with pytest.raises(ValueError, match="loop_a is a loop of symbolic links"):
+        discover(tmp_path / "loop_a", tmp_path / "cache")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    with pytest.raises(ValueError, match=f"dangling is a symbolic link to {tmp_path / 'gone'}, "
+                                         "which does not exist"):
+        discover(tmp_path / "dangling", tmp_path / "cache")
 
 
 def test_a_missing_or_unset_source_stops_with_its_name(tmp_path):

@@ -33,6 +33,7 @@ from micro_expression.io.clip_cache import ClipArrays
 from micro_expression.preprocessing.apex import flow_apex_index, sheet_apex_index
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
+from micro_expression.readers.images import declared_pixels, oversize_reason, special_file_reason
 
 
 class ClipRejected(Exception):
@@ -64,12 +65,22 @@ class Stopwatch:
 
 
 def read_gray(path: str | Path) -> np.ndarray:
-    """Decode an image file as 8-bit grayscale; rejects unreadable or corrupt files."""
+    """Decode an image file as 8-bit grayscale; rejects special, unreadable or corrupt files
+    and frames whose header declares more than
+    :data:`~micro_expression.readers.images.MAX_FRAME_PIXELS` (before decoding)."""
+    if special := special_file_reason(path):
+        raise ClipRejected("decode", f"cannot read {path}: {special}")
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as error:
         raise ClipRejected("decode", f"cannot read {path}: {error}", cacheable=False) from error
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    pixels = declared_pixels(data.tobytes()) if data.size else None
+    if pixels is None:
+        raise ClipRejected("decode", f"cannot decode {path} ({data.size} bytes): corrupt or "
+                           "not an image file")
+    if too_large := oversize_reason(pixels):
+        raise ClipRejected("decode", f"{path}: {too_large}")
+    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise ClipRejected(
             "decode", f"cannot decode {path} ({data.size} bytes): corrupt or not an image"

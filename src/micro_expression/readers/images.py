@@ -6,9 +6,11 @@ import hashlib
 import io
 import os
 import re
+import stat
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
@@ -16,17 +18,60 @@ from tqdm.auto import tqdm
 from micro_expression.readers.records import FrameFile
 
 _ADDRESS = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
+MAX_FRAME_PIXELS = 40_000_000
+"""The largest frame (width x height) any reader decodes; 8K (7680x4320, 33 Mpx) fits. A header
+that declares more is refused before decoding, so a small file cannot claim gigabytes of
+memory (a decompression bomb: a 333-byte JPEG can declare 30000x30000)."""
+_BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+
+def declared_pixels(image_file: bytes | str | Path | BinaryIO) -> int | None:
+    """Width x height as an image file's header declares it, read without decoding the pixels;
+    None when PIL cannot identify the file as an image."""
+    source = io.BytesIO(image_file) if isinstance(image_file, bytes) else image_file
+    try:
+        with Image.open(source) as image:
+            width, height = image.size
+            return width * height
+    except Image.DecompressionBombError as error:
+        # PIL's own guard fired first; its message holds the declared pixel count.
+        count = _BOMB_PIXELS.search(str(error))
+        return int(count.group(1)) if count else 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+
+
+def oversize_reason(pixels: int, max_pixels: int = MAX_FRAME_PIXELS) -> str | None:
+    """Why a frame of ``pixels`` (width x height) is refused, or None when it is small enough."""
+    if pixels <= max_pixels:
+        return None
+    return (f"its header declares {pixels / 1e6:,.1f} Mpx, more than the "
+            f"{max_pixels / 1e6:,.1f} Mpx a frame may have: not decoded")
+
+
+def special_file_reason(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as a file (a FIFO, socket or device would block or stream
+    for ever), or None for a regular file; a missing path is for the caller to report."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device or other special file")
+    return f"not a regular file ({kind})"
 
 
 def numbered_frames(folder: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
     """Files of ``folder`` whose name matches ``pattern`` (group 1: the frame number),
     sorted by number (then name), so ``img9`` comes before ``img10``. Every match is kept:
-    two names for one number (``img11.jpg``, ``img011.jpg``) and broken links are for the
-    validation to report, not to drop."""
+    two names for one number (``img11.jpg``, ``img011.jpg``), broken links and special files
+    (a FIFO named like a frame) are for the validation to report, not to drop."""
     found = []
     for path in folder.iterdir():
         match = pattern.fullmatch(path.name)
-        if match and (path.is_file() or path.is_symlink()):
+        if match and not path.is_dir():
             found.append((int(match.group(1)), path))
     return sorted(found)
 
@@ -38,18 +83,24 @@ def stable_message(error: Exception) -> str:
 
 
 def inspect_frame(path: Path, number: int) -> FrameFile:
-    """Hash the file's bytes and decode it fully; a broken link, a read or decode failure
-    (truncation included) is recorded in ``error`` rather than raised."""
+    """Hash the file's bytes and decode it fully; a broken link, a special file, a frame too
+    large to decode (:data:`MAX_FRAME_PIXELS`), a read or decode failure (truncation included)
+    is recorded in ``error`` rather than raised."""
     if path.is_symlink() and not path.exists():
         return FrameFile(
             str(path), number, sha256="",
             error=f"broken symbolic link to {os.readlink(path)} (the target does not exist)",
         )
+    if special := special_file_reason(path):
+        return FrameFile(str(path), number, sha256="", error=special)
     try:
         data = path.read_bytes()
     except OSError as exc:
         return FrameFile(str(path), number, sha256="", error=f"cannot read: {exc.strerror}")
     digest = hashlib.sha256(data).hexdigest()
+    pixels = declared_pixels(data)
+    if pixels is not None and (too_large := oversize_reason(pixels)):
+        return FrameFile(str(path), number, digest, error=too_large)
     try:
         with Image.open(io.BytesIO(data)) as image:
             # load() decodes every byte and raises on a truncated file (OpenCV only warns).

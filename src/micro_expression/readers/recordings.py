@@ -8,7 +8,9 @@ used is reported as a :class:`Problem` with its reason, never dropped in silence
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +19,11 @@ from pathlib import Path
 import cv2
 
 from micro_expression.readers import read_source
-from micro_expression.readers.images import inspect_frame
+from micro_expression.readers.images import (
+    inspect_frame,
+    oversize_reason,
+    special_file_reason,
+)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv", ".webm")
@@ -95,9 +101,13 @@ def folder_recording(folder: Path, recording_id: str | None = None) -> Recording
     )
 
 
-def video_recording(video: Path, frames_cache: Path) -> Recording | Problem:
+def video_recording(
+    video: Path, frames_cache: Path, max_frames: int | None = None
+) -> Recording | Problem:
     """A video decoded into ``frames_cache/<sha256 of the file>/frame_<n>.png`` (reused when
-    already there); a file OpenCV cannot decode is a problem."""
+    already there); a file OpenCV cannot decode, frames larger than
+    :data:`~micro_expression.readers.images.MAX_FRAME_PIXELS` or more than ``max_frames``
+    frames make it a problem."""
     with open(video, "rb") as stream:  # in chunks: memory stays flat whatever the file's size
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
     folder = frames_cache / digest
@@ -107,6 +117,9 @@ def video_recording(video: Path, frames_cache: Path) -> Recording | Problem:
         if not capture.isOpened():
             return Problem(video.name, str(video), f"OpenCV cannot open {video} as a video")
         fps = capture.get(cv2.CAP_PROP_FPS) or None
+        pixels = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if too_large := oversize_reason(pixels):
+            return Problem(video.name, str(video), f"{video}: {too_large}")
         if not done.is_file():
             folder.mkdir(parents=True, exist_ok=True)
             count = 0
@@ -115,10 +128,16 @@ def video_recording(video: Path, frames_cache: Path) -> Recording | Problem:
                 if not ok:
                     break
                 count += 1
+                if max_frames is not None and count > max_frames:
+                    return Problem(video.name, str(video),
+                                   f"{video} has more than the {max_frames} frames allowed")
                 cv2.imwrite(str(folder / f"frame_{count:06d}.png"), frame)
             if count == 0:
                 return Problem(video.name, str(video), f"no frame could be decoded from {video}")
             done.write_text(f"{count}\n")
+        elif max_frames is not None and int(done.read_text()) > max_frames:
+            return Problem(video.name, str(video),
+                           f"{video} has more than the {max_frames} frames allowed")
     finally:
         capture.release()
     decoded = folder_recording(folder, video.name)
@@ -172,12 +191,15 @@ def _split_clips(clips: Iterable) -> tuple[tuple[Recording, ...], tuple[Problem,
 
 
 def discover(
-    path: str | Path | None, frames_cache: str | Path, dataset: str = "auto"
+    path: str | Path | None, frames_cache: str | Path, dataset: str = "auto",
+    max_video_frames: int | None = None,
 ) -> Recordings:
-    """The recordings at ``path``: a video file, a folder of frames, or a dataset root.
+    """The recordings at ``path``: a video file (of at most ``max_video_frames`` frames), a
+    folder of frames, or a dataset root.
 
-    Raises when ``path`` is unset or does not exist, naming it; a path that holds nothing
-    usable is for the caller to refuse (it has the problems).
+    Raises when ``path`` is unset, does not exist, is a link that leads nowhere or a special
+    file, naming it; a path that holds nothing usable is for the caller to refuse (it has the
+    problems).
     """
     if path is None or str(path).strip() == "":
         raise ValueError(
@@ -185,10 +207,22 @@ def discover(
             "inference.source=PATH` (a frame folder, a video file or a dataset root)"
         )
     source = Path(path).expanduser().absolute()
+    if source.is_symlink():
+        try:
+            source.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 raises RuntimeError on a loop
+            raise ValueError(f"inference.source {source} is a loop of symbolic links") from None
+        except OSError as error:
+            reason = ("is a loop of symbolic links" if error.errno == errno.ELOOP else
+                      f"is a symbolic link to {os.readlink(source)}, which does not exist")
+            raise ValueError(f"inference.source {source} {reason}") from None
     if not source.exists():
         raise FileNotFoundError(f"inference.source {source} does not exist")
+    if not source.is_dir() and (special := special_file_reason(source)):
+        raise ValueError(f"inference.source {source} is {special}: "
+                         "give a frame folder, a video file or a dataset root")
     if source.is_file():
-        found = video_recording(source, Path(frames_cache))
+        found = video_recording(source, Path(frames_cache), max_video_frames)
     elif frame_files(source):
         found = folder_recording(source)
     else:
