@@ -1,16 +1,20 @@
 """The registered model: an MLflow pyfunc that takes recordings, not tensors.
 
-``predict`` takes a table with, per record, either a ``path`` (a frame folder or a video file
-the server can read) or ``frames`` (base64-encoded image files, for remote clients), runs the
-same face detection, alignment, sampling and normalisation as training (the settings travel in
-the checkpoint) and returns the class probabilities and the label per record. A record that
-cannot be scored gets ``status = "rejected"`` and its ``reason``; the others are still scored.
+``predict`` takes a table with, per record, either ``frames`` (base64-encoded image files) or
+a ``path`` (a frame folder or a video file, read only under the folders whoever serves the
+model allows: see :mod:`micro_expression.inference.limits`), runs the same face detection,
+alignment, sampling and normalisation as training (the settings travel in the checkpoint) and
+returns the class probabilities and the label per record. A record that cannot be scored gets
+``status = "rejected"`` and its ``reason``, which names no server path; the others are still
+scored.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,16 +23,23 @@ import mlflow
 import numpy as np
 import pandas as pd
 import torch
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types import DataType
 from mlflow.types.schema import Array, ColSpec, Schema
 
 from micro_expression.evaluation.predictions import probability_column
 from micro_expression.inference.classifier import ClipClassifier
+from micro_expression.inference.limits import RecordRefused, RequestBudget, ServingLimits
 from micro_expression.preprocessing.clip import ClipRejected
+from micro_expression.readers.images import declared_pixels
 from micro_expression.readers.recordings import Problem, discover
 
+logger = logging.getLogger(__name__)
+
 CHECKPOINT_ARTIFACT = "checkpoint"
+SERVING_ENVIRONMENT = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"
+"""Set to "true" by ``mlflow models serve``, where the table goes out as JSON."""
 SCORED, REJECTED = "scored", "rejected"
 PIP_REQUIREMENTS = (
     "torch", "numpy", "pandas", "pyarrow", "opencv-contrib-python-headless", "dlib-bin",
@@ -52,28 +63,44 @@ def signature(classes: list[str]) -> ModelSignature:
 
 
 class MicroExpressionModel(mlflow.pyfunc.PythonModel):
-    """Pyfunc wrapper of :class:`ClipClassifier`; ``classifier`` is set by ``load_context``."""
+    """Pyfunc wrapper of :class:`ClipClassifier`; ``classifier`` and the request ``limits``
+    are set by ``load_context``."""
 
     classifier: ClipClassifier
+    limits: ServingLimits
 
     def load_context(self, context: Any) -> None:
         checkpoint = torch.load(
             context.artifacts[CHECKPOINT_ARTIFACT], map_location="cpu", weights_only=True
         )
         self.classifier = ClipClassifier.from_checkpoint(checkpoint)
+        self.limits = ServingLimits.from_config(getattr(context, "model_config", None))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        rows = [self._score(record) for record in _records(model_input)]
+        budget = RequestBudget(self.limits)
+        rows = [self._score(record, budget) for record in _records(model_input)]
         columns = [probability_column(c) for c in self.classifier.classes]
-        return pd.DataFrame(rows, columns=[*columns, "label", "status", "reason"])
+        table = pd.DataFrame(rows, columns=[*columns, "label", "status", "reason"])
+        if os.environ.get(SERVING_ENVIRONMENT, "").lower() == "true":
+            # JSON has no NaN: a rejected record's probabilities go out as null.
+            table[columns] = table[columns].astype(object).where(table[columns].notna(), None)
+        return table
 
-    def _score(self, record: dict[str, Any]) -> dict[str, Any]:
-        try:
-            with tempfile.TemporaryDirectory() as scratch:
-                frame_paths = _frame_paths(record, Path(scratch))
+    def _score(self, record: dict[str, Any], budget: RequestBudget) -> dict[str, Any]:
+        """One record's row; every fault of the record is its own rejection, whose reason
+        names no server path (scratch and resolved paths read as the client sent them)."""
+        with tempfile.TemporaryDirectory() as scratch:
+            aliases = {os.path.join(scratch, ""): "", "inference.source ": "path "}
+            try:
+                budget.check_time()
+                frame_paths = self._frame_paths(record, Path(scratch), budget, aliases)
                 probabilities = self.classifier.classify_frames(frame_paths)
-        except (ClipRejected, ValueError, FileNotFoundError) as error:
-            return {"status": REJECTED, "reason": str(error)}
+            except (RecordRefused, ClipRejected, ValueError, OSError) as error:
+                return _rejected(_public(str(error), aliases))
+            except Exception:
+                logger.exception("a record could not be scored")
+                return _rejected("internal error while scoring this record (the server's log "
+                                 "has the details)")
         classes = self.classifier.classes
         return {
             **{probability_column(c): float(p) for c, p in zip(classes, probabilities)},
@@ -82,13 +109,82 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
             "reason": None,
         }
 
+    def _frame_paths(self, record: dict[str, Any], scratch: Path, budget: RequestBudget,
+                     aliases: dict[str, str]) -> list[str]:
+        """The record's frames as files, counted against the request's budget: its decoded
+        ``frames``, or the single recording at its ``path`` under an allowed root."""
+        has_path, has_frames = _present(record.get("path")), _present(record.get("frames"))
+        if has_path == has_frames:
+            raise RecordRefused("give each record either 'path' or 'frames' (base64 images), "
+                                "not " + ("both" if has_path else "neither"))
+        if has_frames:
+            return _decoded_frames(record["frames"], scratch, budget)
+        return self._path_frames(str(record["path"]), scratch, budget, aliases)
+
+    def _path_frames(self, given: str, scratch: Path, budget: RequestBudget,
+                     aliases: dict[str, str]) -> list[str]:
+        roots = self.limits.resolved_roots()
+        if not roots:
+            raise RecordRefused(
+                "this server reads no paths: send the recording's frames as base64 images in "
+                "'frames' (whoever serves the model may allow folders: model config "
+                "'path_roots')")
+        resolved = Path(os.path.realpath(os.path.expanduser(given)))
+        if not _under(resolved, roots):
+            # The same answer whether or not the path exists: no probing the server's files.
+            raise RecordRefused("path is not under a folder this server reads")
+        aliases[str(resolved)] = given
+        found = discover(resolved, scratch / "video_frames",
+                         max_video_frames=self.limits.max_request_frames)
+        if found.problems:
+            problem: Problem = found.problems[0]
+            raise ValueError(problem.reason)
+        if len(found.recordings) != 1:
+            raise RecordRefused(
+                f"{given} holds {len(found.recordings)} recordings: score a dataset root "
+                "with `kedro run --pipelines inference`")
+        frames = list(found.recordings[0].frame_paths)
+        inside = (*roots, Path(os.path.realpath(scratch)))
+        if not all(_under(Path(os.path.realpath(frame)), inside) for frame in frames):
+            raise RecordRefused(f"a frame of {given} links outside the folders this server reads")
+        budget.admit([declared_pixels(frame) or 0 for frame in frames])
+        return frames
+
+
+def _decoded_frames(frames: Any, scratch: Path, budget: RequestBudget) -> list[str]:
+    """Base64 frames written to ``scratch``, once their count and declared sizes fit."""
+    if isinstance(frames, (str, bytes)):
+        raise RecordRefused("'frames' must be a list of base64-encoded image files")
+    frames = list(frames)
+    if budget.frames + len(frames) > budget.limits.max_request_frames:
+        budget.admit([0] * len(frames))  # refuses it, naming the limit
+    images, sizes = [], []
+    for n, encoded in enumerate(frames):
+        try:
+            data = base64.b64decode(str(encoded), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise RecordRefused(f"frame {n} is not valid base64: {error}") from None
+        pixels = declared_pixels(data)
+        if pixels is None:
+            raise RecordRefused(f"frame {n} is not an image file the server can identify")
+        images.append(data)
+        sizes.append(pixels)
+    budget.admit(sizes)
+    paths = []
+    for n, data in enumerate(images):
+        path = scratch / f"frame_{n:06d}.img"
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths
+
 
 def _records(model_input: Any) -> list[dict[str, Any]]:
     if isinstance(model_input, dict):
         model_input = pd.DataFrame([model_input])
     if not isinstance(model_input, pd.DataFrame):
-        raise TypeError(f"expected a table of records with 'path' or 'frames', got "
-                        f"{type(model_input).__name__}")
+        raise MlflowException.invalid_parameter_value(
+            f"expected a table of records with 'path' or 'frames', got "
+            f"{type(model_input).__name__}")
     return model_input.to_dict("records")
 
 
@@ -100,33 +196,19 @@ def _present(value: Any) -> bool:
     return not (isinstance(value, float) and np.isnan(value)) and str(value) != ""
 
 
-def _frame_paths(record: dict[str, Any], scratch: Path) -> list[str]:
-    """The record's frames as files: its path's single recording, or its decoded frames."""
-    has_path, has_frames = _present(record.get("path")), _present(record.get("frames"))
-    if has_path == has_frames:
-        raise ValueError("give each record either 'path' or 'frames' (base64 images), not "
-                         + ("both" if has_path else "neither"))
-    if has_frames:
-        paths = []
-        for n, encoded in enumerate(record["frames"]):
-            try:
-                data = base64.b64decode(str(encoded), validate=True)
-            except (binascii.Error, ValueError) as error:
-                raise ValueError(f"frame {n} is not valid base64: {error}") from None
-            path = scratch / f"frame_{n:06d}.img"
-            path.write_bytes(data)
-            paths.append(str(path))
-        return paths
-    found = discover(record["path"], scratch / "video_frames")
-    if found.problems:
-        problem: Problem = found.problems[0]
-        raise ValueError(problem.reason)
-    if len(found.recordings) != 1:
-        raise ValueError(
-            f"{record['path']} holds {len(found.recordings)} recordings: score a dataset root "
-            "with `kedro run --pipelines inference`"
-        )
-    return list(found.recordings[0].frame_paths)
+def _under(path: Path, roots: tuple[Path, ...]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def _public(reason: str, aliases: dict[str, str]) -> str:
+    """``reason`` with server paths replaced by what the client sent (longest first)."""
+    for server, client in sorted(aliases.items(), key=lambda item: -len(item[0])):
+        reason = reason.replace(server, client)
+    return reason
+
+
+def _rejected(reason: str) -> dict[str, Any]:
+    return {"status": REJECTED, "reason": reason}
 
 
 def log_packaged_model(
@@ -148,6 +230,7 @@ def log_packaged_model(
             artifacts={CHECKPOINT_ARTIFACT: str(path)},
             signature=signature(list(checkpoint["classes"])),
             input_example=input_example,
+            model_config=ServingLimits().as_config(),
             registered_model_name=registered_name,
             pip_requirements=[_pinned(name) for name in PIP_REQUIREMENTS],
             metadata={

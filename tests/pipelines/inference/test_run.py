@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from tests.kedro_project import configure_tiny_run, copy_project, kedro_run
-from tests.readers.fixtures import write_garbage
+from tests.readers.fixtures import jpeg_declaring, write_garbage
 
 MODEL = "micro-expression-mol"
 PROBABILITIES = ["prob_negative", "prob_positive", "prob_surprise"]
@@ -120,19 +120,124 @@ def test_the_three_routes_agree_on_one_clip(project, project_registry):
     _, pipeline = infer(project, folder)
     expected = pipeline[PROBABILITIES].to_numpy()[0]
 
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
-    frames = [base64.b64encode(p.read_bytes()).decode() for p in frames_of(folder)]
+    roots = {"path_roots": [str(project / "data")]}
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1", model_config=roots)
+    frames = encoded_frames(folder)
     python = model.predict(pd.DataFrame({"path": [str(folder), None], "frames": [None, frames]}))
     np.testing.assert_allclose(python[PROBABILITIES].to_numpy(), [expected, expected],
                                rtol=1e-5, atol=1e-6)
 
-    with served_model(project) as url:
+    with served_model(project, config=roots) as url:
         by_path = post_json(f"{url}/invocations", {"dataframe_records": [{"path": str(folder)}]})
         by_frames = post_json(f"{url}/invocations", {"dataframe_records": [{"frames": frames}]})
     served = pd.DataFrame(by_path["predictions"] + by_frames["predictions"])
     np.testing.assert_allclose(served[PROBABILITIES].to_numpy(), [expected, expected],
                                rtol=1e-5, atol=1e-6)
     assert served["status"].tolist() == ["scored", "scored"]
+
+
+def test_a_served_model_reads_only_what_it_is_sent_and_bounds_bombs_and_time(project, tmp_path):
+    """`mlflow models serve` at its defaults, probed as an attacker would: paths to secrets,
+    a FIFO, decompression bombs; every answer is a row, with no server path, no stack trace
+    and no NaN; the bombs cost the worker no memory; records past the time limit are refused
+    before the server's timeout."""
+    os.mkfifo(tmp_path / "fifo")
+    probes = ["/etc/passwd", "/root/.ssh/id_rsa", "/proc/self/environ", str(tmp_path / "fifo"),
+              str(tmp_path / "missing"), str(project / "data")]
+    good = {"frames": encoded_frames(clip_folder(project))}
+    bomb = base64.b64encode(jpeg_declaring(30000, 30000)).decode()
+    many_bombs = [base64.b64encode(jpeg_declaring(10000, 10000)).decode()] * 9
+    with served_model(project, timeout=12) as url:
+        answer, text = post_json(f"{url}/invocations", {"dataframe_records": [
+            *({"path": probe} for probe in probes), good,
+        ]}, raw=True)
+        before_mb = peak_rss_mb(url)
+        bombs, bombs_text = post_json(f"{url}/invocations", {"dataframe_records": [
+            {"frames": [bomb] * 8}, {"frames": many_bombs}, {"frames": ["aGVsbG8="] * 8},
+        ]}, raw=True)
+        after_mb = peak_rss_mb(url)
+        started = time.monotonic()
+        slow = post_json(f"{url}/invocations", {"dataframe_records": [good] * 40})
+        seconds = time.monotonic() - started
+
+    rows = pd.DataFrame(answer["predictions"])
+    assert rows["status"].tolist() == ["rejected"] * len(probes) + ["scored"]
+    assert rows["reason"].iloc[:len(probes)].nunique() == 1  # nothing learnt about any path
+    assert rows["reason"].iloc[0].startswith("this server reads no paths: send the recording's")
+    for body in (text, bombs_text):
+        assert "NaN" not in body and "Traceback" not in body and "stack_trace" not in body
+        assert str(tmp_path) not in body and sys.prefix not in body and "/tmp/" not in body
+    assert answer["predictions"][0][PROBABILITIES[0]] is None  # null, not NaN
+
+    reasons = [row["reason"] for row in bombs["predictions"]]
+    assert reasons[0] == ("frame 0: its header declares 900.0 Mpx, more than the 16.8 Mpx "
+                          "this server decodes per frame")
+    assert reasons[1].startswith("frame 0: its header declares 100.0 Mpx")
+    assert reasons[2] == "frame 0 is not an image file the server can identify"
+    assert after_mb - before_mb < 20, (before_mb, after_mb)
+    assert after_mb < 1200, after_mb
+
+    statuses = [row["status"] for row in slow["predictions"]]
+    assert statuses[0] == "scored" and statuses[-1] == "rejected", statuses
+    assert slow["predictions"][-1]["reason"].startswith("not scored: the request ran past its 7 s")
+    assert seconds < 12, seconds  # answered before the server's own timeout (HTTP 504)
+
+
+def test_allowed_roots_are_read_and_every_bad_record_is_its_own_row(project, tmp_path):
+    """Paths under the configured root are scored; a FIFO, a path outside the root and a
+    frame that links out of it are rows of their own, next to the good clip's."""
+    root = tmp_path / "served"
+    shutil.copytree(clip_folder(project), root / "clip")
+    os.mkfifo(root / "fifo")
+    (root / "escape").mkdir()
+    (root / "escape" / "img1.jpg").symlink_to(frames_of(clip_folder(project))[0])
+    model = mlflow.pyfunc.load_model(str(model_folder(project)),
+                                     model_config={"path_roots": [str(root)]})
+    table = model.predict(pd.DataFrame({"path": [
+        str(root / "clip"), str(root / "fifo"), "/etc/passwd", str(root / "escape"),
+        str(root / "clip"),
+    ]}))
+    assert table["status"].tolist() == ["scored", "rejected", "rejected", "rejected", "scored"]
+    assert table["reason"].iloc[1] == (f"path {root / 'fifo'} is not a regular file (a FIFO): "
+                                       "give a frame folder, a video file or a dataset root")
+    assert table["reason"].iloc[2] == "path is not under a folder this server reads"
+    assert table["reason"].iloc[3] == (f"a frame of {root / 'escape'} links outside the folders "
+                                       "this server reads")
+
+
+def encoded_frames(folder: Path) -> list[str]:
+    return [base64.b64encode(p.read_bytes()).decode() for p in frames_of(folder)]
+
+
+def model_folder(project: Path) -> Path:
+    """The registered version 1's files, downloaded once."""
+    target = project / "data/served_model_v1"
+    if not target.exists():
+        uri = f"sqlite:///{project / 'mlflow.db'}"
+        mlflow.set_tracking_uri(uri)
+        try:
+            mlflow.artifacts.download_artifacts(f"models:/{MODEL}/1", dst_path=str(target))
+        finally:
+            mlflow.set_tracking_uri(None)
+    return target
+
+
+def peak_rss_mb(url: str) -> float:
+    """The highest peak resident memory (VmHWM) among the server's processes, in MB."""
+    port = url.rsplit(":", 1)[1]
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            text = status.read_text()
+        except OSError:
+            continue
+        if "uvicorn" in cmdline and f"--port {port}" in cmdline:
+            kib = next(line.split()[1] for line in text.splitlines()
+                       if line.startswith("VmHWM"))
+            peaks.append(int(kib) / 1024)
+    assert peaks, f"no server process listens on port {port}"
+    return max(peaks)
 
 
 def test_a_video_and_a_long_video_in_windows(project, tmp_path):
@@ -224,43 +329,58 @@ def test_sources_with_nothing_usable_stop_naming_themselves(project, tmp_path):
 
 
 def test_the_python_api_rejects_bad_records_and_scores_the_rest(project, project_registry):
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1",
+                                     model_config={"path_roots": [str(project / "data")]})
     good = str(clip_folder(project))
+    missing = str(project / "data" / "no_such_clip")
     table = model.predict(pd.DataFrame({
-        "path": [good, None, "/nowhere", good],
-        "frames": [None, ["not base64!"], None, ["aGVsbG8="]],
+        "path": [good, None, missing, good, None],
+        "frames": [None, ["not base64!"], None, ["aGVsbG8="], "aGVsbG8="],
     }))
-    assert table["status"].tolist() == ["scored", "rejected", "rejected", "rejected"]
+    assert table["status"].tolist() == ["scored"] + ["rejected"] * 4
     assert table["reason"].iloc[1].startswith("frame 0 is not valid base64")
-    assert "does not exist" in table["reason"].iloc[2]
+    assert table["reason"].iloc[2] == f"path {missing} does not exist"
     assert "either 'path' or 'frames'" in table["reason"].iloc[3]
+    assert table["reason"].iloc[4] == "'frames' must be a list of base64-encoded image files"
+    assert table[PROBABILITIES].iloc[1:].isna().all().all()  # NaN in Python, null over HTTP
 
 
-def post_json(url: str, payload: dict) -> dict:
+def post_json(url: str, payload: dict, raw: bool = False) -> dict | tuple[dict, str]:
+    """The JSON answer to ``payload`` (and its text with ``raw``); an HTTP error fails."""
     request = urllib.request.Request(url, data=json.dumps(payload).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
+            text = response.read().decode()
     except urllib.error.HTTPError as error:
         raise AssertionError(f"{url} answered {error.code}: {error.read().decode()}") from None
+    return (json.loads(text), text) if raw else json.loads(text)
 
 
 class served_model:  # noqa: N801 - used as a context manager, like open()
-    """`mlflow models serve` of the registered model on a free local port, stopped on exit."""
+    """`mlflow models serve` of the registered model on a free local port, stopped on exit;
+    ``config`` overrides its limits (MLFLOW_PYFUNC_INFERENCE_CONFIG), ``timeout`` is the
+    server's request timeout in seconds."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path, config: dict | None = None, timeout: int = 60) -> None:
         self.project = project
+        self.config = config
+        self.timeout = timeout
 
     def __enter__(self) -> str:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
-        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{self.project / 'mlflow.db'}"}
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{self.project / 'mlflow.db'}",
+               # mlflow starts `uvicorn` by name: find the one beside this interpreter.
+               "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+        if self.config:
+            env["MLFLOW_PYFUNC_INFERENCE_CONFIG"] = json.dumps(self.config)
         self.server = subprocess.Popen(
             [mlflow_cli, "models", "serve", "-m", f"models:/{MODEL}/1", "--env-manager",
-             "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+             "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--timeout", str(self.timeout)],
             cwd=self.project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
