@@ -3,6 +3,7 @@
 import sqlite3
 
 import pytest
+import torch
 import yaml
 
 from micro_expression.parameters import (
@@ -105,6 +106,34 @@ def test_a_bad_parameter_stops_kedro_run_before_any_node_or_mlflow_run(tmp_path)
     assert "Bad parameters, nothing was run" in output
     assert "ingestion.strict must be true or false, got 'maybe'" in output
     assert "unknown synthetic parameters: ['subject']" in output
+    assert not (project / "data" / "01_raw" / "synthetic").exists()
+    with sqlite3.connect(project / "mlflow.db") as store:
+        assert store.execute("select count(*) from runs").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("batch_size=0", "training: training.batch_size must be an integer >= 1, got 0"),
+        ("device=cuda", "training: training.device: 'cuda' asked for, but torch sees no CUDA "
+                        "device"),
+    ],
+)
+def test_a_value_the_training_nodes_would_refuse_stops_kedro_run_before_any_mlflow_run(
+    tmp_path, value, message
+):
+    """Values that used to pass the parameter check and fail in the first fold, after an
+    hour of preprocessing, with a FAILED MLflow run left behind."""
+    if value == "device=cuda" and torch.cuda.is_available():
+        pytest.skip("torch sees a CUDA device here, so training.device=cuda is a valid value")
+    project = copy_project(tmp_path / "project")
+
+    result = kedro_run(project, "--params", f"training.{value}")
+
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "Bad parameters, nothing was run" in output
+    assert message in output
     assert not (project / "data" / "01_raw" / "synthetic").exists()
     with sqlite3.connect(project / "mlflow.db") as store:
         assert store.execute("select count(*) from runs").fetchone() == (0,)

@@ -118,6 +118,11 @@ def test_flow_baseline_reads_the_apex_flow_only():
         ({"model": "htnet"}, r"training.model must be one of \['mol', 'flow_baseline'\]"),
         ({"schedule": {"decay": "linear"}}, "training.schedule.decay must be one of"),
         ({"steps": 10, "schedule": {"warmup_steps": 10}}, r"warmup_steps in \[0, steps\)"),
+        ({"batch_size": 0}, "training.batch_size must be an integer >= 1, got 0"),
+        ({"batch_size": 2.5}, "training.batch_size must be an integer >= 1, got 2.5"),
+        ({"early_stopping": {"every": 0}}, "training.early_stopping.every must be an integer"),
+        ({"workers": -1}, "training.workers must be an integer >= 0, got -1"),
+        ({"device": "gpu"}, "training.device: unknown device 'gpu': use auto, cpu, cuda, mps"),
     ],
 )
 def test_config_rejects_unknown_or_mistyped_parameters(params, message):

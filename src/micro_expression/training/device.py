@@ -7,14 +7,29 @@ import os
 
 import torch
 
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+"""The devices training and scoring run on (``cuda:1`` names one GPU of several)."""
+
 
 def select_device(preference: str = "auto") -> torch.device:
-    """``auto`` picks ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
+    """``auto`` picks ``cuda`` when available, else ``cpu``; a device torch cannot use here
+    (``cuda`` without a GPU, ``mps`` off Apple silicon, a misspelt name) is an error."""
     if preference == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(preference)
+    try:
+        device = torch.device(preference)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in DEVICE_TYPES:
+        raise ValueError(f"unknown device {preference!r}: use auto, {', '.join(DEVICE_TYPES)} "
+                         f"or cuda:<index>")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("training.device is 'cuda' but torch sees no CUDA device")
+        raise ValueError(f"{preference!r} asked for, but torch sees no CUDA device")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"{preference!r} asked for, but torch sees {torch.cuda.device_count()} "
+                         f"CUDA devices")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{preference!r} asked for, but torch sees no MPS device")
     return device
 
 

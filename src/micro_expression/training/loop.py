@@ -70,6 +70,17 @@ class TrainingConfig:
                 f"training.steps must be >= 1 and training.schedule.warmup_steps in [0, steps), "
                 f"got steps {self.steps}, warmup_steps {self.warmup_steps}"
             )
+        for name, value, least in (("batch_size", self.batch_size, 1),
+                                   ("early_stopping.every", self.validation_every, 1),
+                                   ("workers", self.workers, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"training.{name} must be an integer >= {least}, got {value!r}")
+        try:
+            # Here, not in the first fold: the run's parameter check builds this config
+            # before any MLflow run opens.
+            select_device(self.device)
+        except ValueError as error:
+            raise ValueError(f"training.device: {error}") from None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> TrainingConfig:
