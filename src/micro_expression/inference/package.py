@@ -82,8 +82,9 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
         columns = [probability_column(c) for c in self.classifier.classes]
         table = pd.DataFrame(rows, columns=[*columns, "label", "status", "reason"])
         if os.environ.get(SERVING_ENVIRONMENT, "").lower() == "true":
-            # JSON has no NaN: a rejected record's probabilities go out as null.
-            table[columns] = table[columns].astype(object).where(table[columns].notna(), None)
+            # JSON has no NaN: what a record lacks (a rejected record's probabilities and
+            # label, a scored one's reason) goes out as null.
+            table = table.astype(object).where(table.notna(), None)
         return table
 
     def _score(self, record: dict[str, Any], budget: RequestBudget) -> dict[str, Any]:
@@ -153,8 +154,6 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
 
 def _decoded_frames(frames: Any, scratch: Path, budget: RequestBudget) -> list[str]:
     """Base64 frames written to ``scratch``, once their count and declared sizes fit."""
-    if isinstance(frames, (str, bytes)):
-        raise RecordRefused("'frames' must be a list of base64-encoded image files")
     frames = list(frames)
     if budget.frames + len(frames) > budget.limits.max_request_frames:
         budget.admit([0] * len(frames))  # refuses it, naming the limit
