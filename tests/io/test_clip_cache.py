@@ -1,3 +1,5 @@
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,16 @@ def test_write_then_read(tmp_path):
     assert np.array_equal(stored["frames"], frames) and str(stored["meta"]) == '{"a": 1}'
     assert list(cache.read("k1", ["meta"])) == ["meta"]
     assert [p.name for p in (tmp_path / "clips").iterdir()] == ["k1.npz"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_entries_get_the_mode_the_umask_gives_new_files(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        path = ClipCache(tmp_path).write_atomic("k1", {"a": np.zeros(3)})
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 def test_failed_write_leaves_neither_file_nor_temp(tmp_path, monkeypatch):

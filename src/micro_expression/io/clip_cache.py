@@ -92,6 +92,9 @@ class ClipCache:
                 np.savez_compressed(handle, **arrays)
                 handle.flush()
                 os.fsync(handle.fileno())
+                # Temporary files are created 0600; an entry gets the mode the umask gives
+                # any new file, so workers running as another user can read a shared cache.
+                os.fchmod(handle.fileno(), 0o666 & ~_umask())
             os.replace(handle.name, final)
         except BaseException:
             Path(handle.name).unlink(missing_ok=True)
@@ -110,6 +113,19 @@ class ClipCache:
             raise CorruptCacheEntryError(f"cannot read cached clip {path}: {error}") from error
         except KeyError as error:
             raise CorruptCacheEntryError(f"cached clip {path} lacks {error}") from error
+
+
+def _umask() -> int:
+    """The process's umask: from /proc on Linux, else by setting it and straight back (which
+    other threads could see for an instant)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines()
+                        if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 
 class ClipCacheDataset(AbstractDataset[ClipCache, ClipCache]):
