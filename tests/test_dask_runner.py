@@ -226,3 +226,22 @@ def test_cluster_settings_come_from_dask_yml_and_the_environment():
         ClusterSettings.from_config({"workers": 2}, {})
     with pytest.raises(ValueError, match="n_workers"):
         ClusterSettings.from_config({"n_workers": 0}, {})
+
+
+def test_an_unreachable_scheduler_stops_the_run_within_the_configured_timeout():
+    import socket
+
+    from micro_expression.runner import cluster_client
+
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = ClusterSettings(scheduler_address=f"tcp://127.0.0.1:{port}", connect_timeout=2)
+    started = time.monotonic()
+    with pytest.raises(ConnectionError, match=rf"no Dask scheduler answered at tcp://127.0.0.1:"
+                                              rf"{port} within 2 s \(dask.yml connect_timeout\)"):
+        with cluster_client(settings):
+            pass
+    assert time.monotonic() - started < 15
+    with pytest.raises(ValueError, match="connect_timeout must be > 0"):
+        ClusterSettings.from_config({"connect_timeout": 0}, {})

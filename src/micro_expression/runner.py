@@ -56,6 +56,7 @@ class ClusterSettings:
     memory_limit: str = "auto"
     dashboard_address: str | None = None
     retries: int = 0
+    connect_timeout: float = 10.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str]) -> ClusterSettings:
@@ -70,6 +71,9 @@ class ClusterSettings:
         if settings.n_workers < 1 or settings.threads_per_worker < 1 or settings.retries < 0:
             raise ValueError(f"dask.yml: n_workers and threads_per_worker must be >= 1 and "
                              f"retries >= 0, got {config}")
+        if settings.connect_timeout <= 0:
+            raise ValueError(f"dask.yml: connect_timeout must be > 0 seconds, "
+                             f"got {settings.connect_timeout}")
         return settings
 
 
@@ -223,7 +227,14 @@ def cluster_client(settings: ClusterSettings) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if settings.scheduler_address:
-        with Client(settings.scheduler_address) as client:
+        try:
+            client = Client(settings.scheduler_address, timeout=settings.connect_timeout)
+        except (OSError, TimeoutError) as error:
+            raise ConnectionError(
+                f"no Dask scheduler answered at {settings.scheduler_address} within "
+                f"{settings.connect_timeout:g} s (dask.yml connect_timeout): is it running and "
+                f"reachable from here? ({type(error).__name__}: {error})") from None
+        with client:
             yield client
         return
     # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which halves torch's speed here
