@@ -1,10 +1,11 @@
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from micro_expression.readers.recordings import discover
+from micro_expression.readers.recordings import discover, prune_frames_cache
 from tests.readers.fixtures import noise_image, write_casme2, write_garbage, write_jpeg
 
 
@@ -112,3 +113,35 @@ def test_a_missing_or_unset_source_stops_with_its_name(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="is neither a frame folder, a video nor a dataset root"):
         discover(tmp_path / "empty", tmp_path / "cache")
+
+
+def test_the_frames_cache_is_pruned_least_recently_used_first(tmp_path):
+    cache = tmp_path / "cache"
+    videos = [_video(tmp_path / f"v{n}.mp4", n_frames=4 + n) for n in range(3)]
+    digests = [Path(discover(v, cache).recordings[0].frame_paths[0]).parent.name for v in videos]
+    os.utime(cache / digests[0] / "complete", (1, 1))
+    os.utime(cache / digests[1] / "complete", (2, 2))
+    os.utime(cache / digests[2] / "complete", (3, 3))
+    discover(videos[0], cache)  # reused: now the most recent
+    (cache / "unfinished").mkdir()  # a decode killed half way
+    (cache / "unfinished" / "frame_000001.png").write_bytes(b"x" * 10)
+    size = [sum(p.stat().st_size for p in (cache / d).iterdir()) for d in digests]
+
+    removed = prune_frames_cache(cache, keep=[digests[2]], max_bytes=size[0] + size[2])
+    assert removed == ["unfinished", digests[1]]
+    assert sorted(p.name for p in cache.iterdir()) == sorted([digests[0], digests[2]])
+    assert prune_frames_cache(cache, keep=[digests[2]], max_bytes=0) == [digests[0]]
+    assert [p.name for p in cache.iterdir()] == [digests[2]]  # kept, whatever its size
+    assert prune_frames_cache(tmp_path / "none", keep=[], max_bytes=0) == []
+
+
+def test_the_source_dataset_bounds_its_frames_cache(tmp_path):
+    from micro_expression.io.recordings import RecordingSourceDataset
+
+    cache = tmp_path / "cache"
+    first, second = _video(tmp_path / "a.mp4"), _video(tmp_path / "b.mp4", n_frames=7)
+    RecordingSourceDataset(path=str(first), frames_cache=str(cache)).load()
+    (recording,) = RecordingSourceDataset(path=str(second), frames_cache=str(cache),
+                                          frames_cache_max_mb=0).load().recordings
+    assert [p.name for p in cache.iterdir()] == [Path(recording.frame_paths[0]).parent.name]
+    assert all(Path(p).is_file() for p in recording.frame_paths)

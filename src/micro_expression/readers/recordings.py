@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,8 @@ def video_recording(
         elif max_frames is not None and int(done.read_text()) > max_frames:
             return Problem(video.name, str(video),
                            f"{video} has more than the {max_frames} frames allowed")
+        else:
+            done.touch()  # used now: the last to go when the cache is pruned
     finally:
         capture.release()
     decoded = folder_recording(folder, video.name)
@@ -147,6 +150,34 @@ def video_recording(
         recording_id=video.name, source=str(video), frame_paths=decoded.frame_paths,
         frame_digests=decoded.frame_digests, fps=fps, first_frame=1,
     )
+
+
+def prune_frames_cache(frames_cache: Path, keep: Iterable[str], max_bytes: int) -> list[str]:
+    """Remove decoded videos from ``frames_cache`` until it holds at most ``max_bytes``:
+    unfinished decodes first (a run killed while decoding), then the least recently used;
+    the folders named in ``keep`` stay whatever their size. Returns the removed names."""
+    if not frames_cache.is_dir():
+        return []
+    keep = set(keep)
+    folders = [f for f in frames_cache.iterdir() if f.is_dir() and f.name not in keep]
+    sizes = {f: sum(p.stat().st_size for p in f.iterdir()) for f in folders}
+    kept_bytes = sum(p.stat().st_size for name in keep if (frames_cache / name).is_dir()
+                     for p in (frames_cache / name).iterdir())
+    total = kept_bytes + sum(sizes.values())
+
+    def age(folder: Path) -> tuple[bool, float]:
+        done = folder / "complete"
+        return (done.is_file(), done.stat().st_mtime if done.is_file() else 0.0)
+
+    removed = []
+    for folder in sorted(folders, key=age):
+        finished, _ = age(folder)
+        if total <= max_bytes and finished:
+            break
+        shutil.rmtree(folder)
+        total -= sizes[folder]
+        removed.append(folder.name)
+    return removed
 
 
 def dataset_recordings(root: Path, dataset: str) -> Recordings:
