@@ -118,6 +118,13 @@ def test_inspect_frame_records_a_folder_named_like_a_frame(tmp_path):
     assert frame.error == "not a regular file (a folder)"
 
 
+def test_a_loop_of_links_named_like_a_frame_is_called_a_loop(tmp_path):
+    (tmp_path / "img9.jpg").symlink_to(tmp_path / "img10.jpg")
+    (tmp_path / "img10.jpg").symlink_to(tmp_path / "img9.jpg")
+
+    assert inspect_frame(tmp_path / "img9.jpg", 9).error == "a loop of symbolic links"
+
+
 def test_a_fifo_named_like_a_frame_is_listed_and_refused_without_blocking(tmp_path):
     fifo = tmp_path / "img7.jpg"
     os.mkfifo(fifo)  # reading it would block for ever: no writer ever opens it

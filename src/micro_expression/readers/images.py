@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -49,6 +50,18 @@ def oversize_reason(pixels: int, max_pixels: int = MAX_FRAME_PIXELS) -> str | No
             f"{max_pixels / 1e6:,.1f} Mpx a frame may have: not decoded")
 
 
+def dangling_link_reason(path: Path) -> str:
+    """What is wrong with a symbolic link that leads to no file: a loop, or a missing target."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop so
+        return "a loop of symbolic links"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a loop of symbolic links"
+    return f"broken symbolic link to {os.readlink(path)} (the target does not exist)"
+
+
 def special_file_reason(path: str | Path) -> str | None:
     """Why ``path`` cannot be read as a file (a FIFO, socket or device would block or stream
     for ever), or None for a regular file; a missing path is for the caller to report."""
@@ -87,10 +100,7 @@ def inspect_frame(path: Path, number: int) -> FrameFile:
     large to decode (:data:`MAX_FRAME_PIXELS`), a read or decode failure (truncation included)
     is recorded in ``error`` rather than raised."""
     if path.is_symlink() and not path.exists():
-        return FrameFile(
-            str(path), number, sha256="",
-            error=f"broken symbolic link to {os.readlink(path)} (the target does not exist)",
-        )
+        return FrameFile(str(path), number, sha256="", error=dangling_link_reason(path))
     if special := special_file_reason(path):
         return FrameFile(str(path), number, sha256="", error=special)
     try:

@@ -8,9 +8,7 @@ used is reported as a :class:`Problem` with its reason, never dropped in silence
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
 import re
 import shutil
 from collections.abc import Iterable
@@ -21,6 +19,7 @@ import cv2
 
 from micro_expression.readers import read_source
 from micro_expression.readers.images import (
+    dangling_link_reason,
     inspect_frame,
     oversize_reason,
     special_file_reason,
@@ -238,15 +237,8 @@ def discover(
             "inference.source=PATH` (a frame folder, a video file or a dataset root)"
         )
     source = Path(path).expanduser().absolute()
-    if source.is_symlink():
-        try:
-            source.resolve(strict=True)
-        except RuntimeError:  # Python < 3.13 raises RuntimeError on a loop
-            raise ValueError(f"inference.source {source} is a loop of symbolic links") from None
-        except OSError as error:
-            reason = ("is a loop of symbolic links" if error.errno == errno.ELOOP else
-                      f"is a symbolic link to {os.readlink(source)}, which does not exist")
-            raise ValueError(f"inference.source {source} {reason}") from None
+    if source.is_symlink() and not source.exists():
+        raise ValueError(f"inference.source {source}: {dangling_link_reason(source)}")
     if not source.exists():
         raise FileNotFoundError(f"inference.source {source} does not exist")
     if not source.is_dir() and (special := special_file_reason(source)):
