@@ -60,3 +60,10 @@ def test_missing_root_names_the_folder(tmp_path):
 def test_unknown_dataset_name_lists_the_valid_ones(tmp_path):
     with pytest.raises(ValueError, match=r"'casme3'.*synthetic, casme2, samm, smic, composite"):
         read_source("casme3", tmp_path)
+
+
+def test_a_root_that_is_a_loop_of_links_is_called_a_loop(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(FileNotFoundError, match=r"= .*/a: a loop of symbolic links"):
+        read_source("casme2", tmp_path / "a")

@@ -15,6 +15,7 @@ from pathlib import Path
 from micro_expression.readers.casme2 import read_casme2
 from micro_expression.readers.composite import read_composite
 from micro_expression.readers.generated import read_generated
+from micro_expression.readers.images import dangling_link_reason
 from micro_expression.readers.labels import DATASETS, ClassScheme, scheme_for
 from micro_expression.readers.records import FrameFile, RawDataset, SourceClip
 from micro_expression.readers.samm import read_samm
@@ -40,6 +41,9 @@ _SINGLE_READERS = {
 
 def _existing_dir(path: str | Path, what: str) -> Path:
     folder = Path(path).expanduser().absolute()
+    if folder.is_symlink() and not folder.exists():
+        raise FileNotFoundError(
+            f"Dataset root not found: {what} = {folder}: {dangling_link_reason(folder)}")
     if not folder.is_dir():
         raise FileNotFoundError(f"Dataset root not found: {what} = {folder} is not a folder")
     return folder
