@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shlex
+import sys
 import tempfile
 import warnings
 from datetime import datetime
@@ -20,6 +22,7 @@ from micro_expression.lineage.relocate import relocate_store, store_path
 from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
 from micro_expression.mappings import flatten
 from micro_expression.parameters import PARSERS, check_run_parameters, used_blocks
+from micro_expression.project_lock import ProjectLock, acquire
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,39 @@ class ParameterCheckHooks:
         blocks = set(used_blocks(pipeline.all_inputs())) | (set(extra) & set(PARSERS))
         check_run_parameters({b: catalog.load(f"params:{b}") for b in sorted(blocks)}, extra,
                              self._configured | set(CATALOG_PARAMETERS))
+
+
+class ProjectLockHooks:
+    """One run at a time per project (:mod:`micro_expression.project_lock`): a second run is
+    refused before kedro-mlflow opens its MLflow run (``tryfirst``), and the lock is released
+    after that run has closed (``trylast``)."""
+
+    def __init__(self) -> None:
+        self._held: ProjectLock | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The copy sent to Dask workers holds nothing: the lock stays with the driver."""
+        return {"_held": None}
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        # A run of this process that an earlier hook stopped before it started never reached
+        # the hooks below: its lock would refuse this run.
+        self._release()
+        self._held = acquire(Path(run_params["project_path"]), shlex.join(sys.argv))
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._release()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            self._held.release()
+            self._held = None
 
 
 class LineageHooks:
