@@ -1,4 +1,5 @@
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -223,3 +224,34 @@ def test_apex_without_a_usable_sheet_value_comes_from_the_flows(clip):
         arrays = preprocess_clip(clip, config(), apex=apex)
         assert arrays.apex_from_sheet.tolist() == [False]
         assert arrays.apex_frame_numbers[0] in arrays.frame_numbers[0, 1:]
+
+
+@pytest.mark.parametrize("apex", [None, 55])
+def test_scoring_outputs_equal_the_training_ones_without_the_targets(tmp_path, apex):
+    """What a model reads is the same whether or not the TV-L1 targets were computed."""
+    paths = write_moving_face_clip(tmp_path / "EP12", n_frames=12, step=(0.4, 0.2))
+    everything = preprocess_clip(paths, config(), apex=apex)
+    timed = {}
+    for outputs in ("frames", "apex_flow"):
+        stopwatch = Stopwatch()
+        reduced = preprocess_clip(paths, replace(config(), outputs=outputs), stopwatch, apex=apex)
+        timed[outputs] = stopwatch.seconds.get("tvl1", 0.0)
+        for name in ("frames", "landmarks", "transform", "frame_numbers", "landmarks_outside"):
+            np.testing.assert_array_equal(getattr(reduced, name), getattr(everything, name))
+        assert reduced.flows.shape == (1, 0, 64, 64, 2)
+        if outputs == "apex_flow":
+            np.testing.assert_array_equal(reduced.apex_flow, everything.apex_flow)
+            assert reduced.apex_frame_numbers.tolist() == everything.apex_frame_numbers.tolist()
+        else:
+            assert reduced.apex_flow.shape == (1, 0, 0, 2)
+            assert reduced.apex_frame_numbers.tolist() == [-1 if apex is None else apex]
+    assert timed["frames"] == 0.0
+
+
+def test_the_outputs_are_for_scoring_not_a_training_parameter():
+    with pytest.raises(ValueError, match=r"unknown preprocessing parameters: \['outputs'\]"):
+        config(outputs="frames")
+    with pytest.raises(ValueError, match="outputs must be one of"):
+        replace(FAST, outputs="flows")
+    assert "outputs" not in FAST.output_settings()
+    assert replace(FAST, outputs="frames").output_settings()["outputs"] == "frames"

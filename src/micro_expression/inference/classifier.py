@@ -41,19 +41,21 @@ class ClipClassifier:
     def from_checkpoint(
         cls, checkpoint: dict[str, Any], device: str = "auto", workers: int | None = 1
     ) -> ClipClassifier:
-        """From a training checkpoint, which must carry its preprocessing settings."""
+        """From a training checkpoint, which must carry its preprocessing settings; clips
+        are prepared with only the outputs its architecture reads (no TV-L1 targets)."""
         if "preprocessing" not in checkpoint:
             raise ValueError(
                 "the checkpoint carries no preprocessing settings (trained before they were "
                 "recorded): retrain it with the current training pipeline"
             )
         target = select_device(device)
+        architecture = checkpoint["model"]["architecture"]
         return cls(
             model=load_model(checkpoint, target),
-            architecture=checkpoint["model"]["architecture"],
+            architecture=architecture,
             classes=list(checkpoint["classes"]),
             preprocessing=PreprocessingConfig.from_settings(
-                checkpoint["preprocessing"], workers=workers
+                checkpoint["preprocessing"], workers=workers, outputs=input_key(architecture)
             ),
             clip_frames=dict(checkpoint["clip_frames"]),
             device=target,

@@ -30,12 +30,15 @@ class ClipArrays:
     """The stored result for one clip; S samples of L frames, crops of C x C pixels."""
 
     frames: np.ndarray  # (S, L, C, C) uint8 aligned grayscale crops
-    flows: np.ndarray  # (S, L-1, C, C, 2) float16 TV-L1 flow, (x, y) crop pixels
+    flows: np.ndarray  # (S, L-1, C, C, 2) float16 TV-L1 flow, (x, y) crop pixels; (S, 0, ...)
+    # when only what a model reads was computed (PreprocessingConfig.outputs)
     landmarks: np.ndarray  # (S, L, 68, 2) float32, (x, y) crop pixels
     frame_numbers: np.ndarray  # (S, L) int64 original frame numbers
     transform: np.ndarray  # (S, L, 2, 3) float64 image -> crop similarity per frame
-    apex_flow: np.ndarray  # (S, C, C, 2) float16 TV-L1 flow, sample's first frame -> apex
-    apex_frame_numbers: np.ndarray  # (S,) int64 original number of the apex frame used
+    apex_flow: np.ndarray  # (S, C, C, 2) float16 TV-L1 flow, sample's first frame -> apex;
+    # (S, 0, 0, 2) with outputs "frames"
+    apex_frame_numbers: np.ndarray  # (S,) int64 original number of the apex frame used (-1:
+    # none, with outputs "frames" and no sheet apex)
     apex_from_sheet: np.ndarray  # (S,) bool: apex from the coding sheet, else from the flows
     landmarks_outside: np.ndarray  # (S, L) uint8 predicted points outside the frame
     stabilisation_fallback: np.ndarray  # (S, L) bool: ECC failed, landmark fit used

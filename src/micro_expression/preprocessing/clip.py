@@ -100,7 +100,8 @@ def preprocess_clip(
     apex: int | None = None,
 ) -> ClipArrays:
     """Aligned crops, TV-L1 flows, landmark labels and the onset-to-apex flow for one clip's
-    frames (onset..offset).
+    frames (onset..offset); ``config.outputs`` other than ``all`` leaves the flows (and, for
+    ``frames``, the apex flow and an estimated apex) empty, computing only what a model reads.
 
     ``apex`` is the coding sheet's apex frame number, used when the clip holds that frame
     (:func:`~micro_expression.preprocessing.apex.sheet_apex_index`); otherwise each sample's
@@ -134,7 +135,8 @@ def preprocess_clip(
 
     numbers = frame_numbers(frame_paths)
     sheet_apex = sheet_apex_index(numbers, apex)
-    needed = sorted(set(sampled) | ({sheet_apex} if sheet_apex is not None else set()))
+    apex_read = sheet_apex is not None and config.outputs != "frames"
+    needed = sorted(set(sampled) | ({sheet_apex} if apex_read else set()))
     for index in needed:
         image(index)
     align = _align_per_clip if config.alignment == "per_clip" else _align_per_frame
@@ -148,16 +150,24 @@ def preprocess_clip(
     def flow_input(indices: Sequence[int]) -> np.ndarray:
         return brightness_matched(np.stack([crops[i] for i in indices]), config.flow_brightness)
 
-    with stopwatch("tvl1"):
-        flows = np.stack([tvl1_sequence(estimator, flow_input(sample)) for sample in samples])
+    size, n_samples = config.crop_size, len(samples)
+    flows = np.zeros((n_samples, 0, size, size, 2), np.float32)
+    if config.outputs == "all" or (config.outputs == "apex_flow" and sheet_apex is None):
+        with stopwatch("tvl1"):
+            flows = np.stack([tvl1_sequence(estimator, flow_input(sample)) for sample in samples])
+    apexes = None  # "frames" without a sheet apex: no model reads one
     if sheet_apex is not None:
-        apexes = np.full(len(samples), sheet_apex, dtype=np.int64)
-    else:
+        apexes = np.full(n_samples, sheet_apex, dtype=np.int64)
+    elif config.outputs != "frames":
         apexes = flow_apex_index(flows, samples)
-    with stopwatch("tvl1"):
-        apex_flow = np.stack(
-            [tvl1_flow(estimator, *flow_input([s[0], a])) for s, a in zip(samples, apexes)]
-        )
+    apex_flow = np.zeros((n_samples, 0, 0, 2), np.float32)
+    if config.outputs != "frames":
+        with stopwatch("tvl1"):
+            apex_flow = np.stack(
+                [tvl1_flow(estimator, *flow_input([s[0], a])) for s, a in zip(samples, apexes)]
+            )
+    if config.outputs != "all":
+        flows = flows[:, :0]  # the targets (computed only to find an apex) are for training
     return ClipArrays(
         frames=np.stack([[crops[i] for i in sample] for sample in samples]),
         flows=flows.astype(np.float16),
@@ -167,8 +177,8 @@ def preprocess_clip(
         frame_numbers=numbers[samples],
         transform=np.stack([[transforms[i] for i in sample] for sample in samples]),
         apex_flow=apex_flow.astype(np.float16),
-        apex_frame_numbers=numbers[apexes],
-        apex_from_sheet=np.full(len(samples), sheet_apex is not None),
+        apex_frame_numbers=np.full(n_samples, -1) if apexes is None else numbers[apexes],
+        apex_from_sheet=np.full(n_samples, sheet_apex is not None),
         landmarks_outside=np.array(
             [[aligned.landmarks_outside[i] for i in sample] for sample in samples], dtype=np.uint8
         ),

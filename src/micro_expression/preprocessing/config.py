@@ -13,6 +13,10 @@ from micro_expression.flow.tvl1 import BRIGHTNESS_MATCHING
 from micro_expression.parameters import block_values
 
 ALIGNMENTS = ("per_clip", "per_frame")
+OUTPUTS = ("all", "frames", "apex_flow")
+"""What a clip's preprocessing computes: ``all`` for training (the consecutive TV-L1 targets
+included); ``frames`` (the crops MOL reads) or ``apex_flow`` (the one onset-to-apex flow the
+flow baseline reads) for scoring with a model."""
 DETECTION = {"detection": {"upsample": "upsample", "retry_upsample": "retry_upsample"}}
 """The ``detection`` block's keys and the fields they set."""
 SAMPLINGS = ("even", "strided")
@@ -37,8 +41,11 @@ class PreprocessingConfig:
     flow_brightness: str = "none"
     workers: int | None = None
     qa_clips: int = 4
+    outputs: str = "all"
 
     def __post_init__(self) -> None:
+        if self.outputs not in OUTPUTS:
+            raise ValueError(f"outputs must be one of {OUTPUTS}, got {self.outputs!r}")
         if self.alignment not in ALIGNMENTS:
             raise ValueError(f"alignment must be one of {ALIGNMENTS}, got {self.alignment!r}")
         if self.stabilisation not in STABILISATIONS:
@@ -75,14 +82,17 @@ class PreprocessingConfig:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> PreprocessingConfig:
         """Build from the ``preprocessing`` parameters (see parameters_preprocessing.yml)."""
-        values = block_values(params, "preprocessing", cls.__dataclass_fields__, DETECTION)
+        # `outputs` is chosen by whoever scores with a model, never by the training run.
+        settable = set(cls.__dataclass_fields__) - {"outputs"}
+        values = block_values(params, "preprocessing", settable, DETECTION)
         values["tvl1"] = dict(values.get("tvl1") or {})
         return cls(**values)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], **execution: Any) -> PreprocessingConfig:
         """The config whose :meth:`output_settings` are ``settings`` (as a model carries
-        them), with execution settings (``workers``, ``qa_clips``) from ``execution``."""
+        them), with execution settings (``workers``, ``qa_clips``) and the ``outputs`` to
+        compute from ``execution``."""
         levels = list(settings["upsample_levels"])
         return cls(
             alignment=settings["alignment"],
@@ -131,4 +141,6 @@ class PreprocessingConfig:
             "upsample_levels": list(self.upsample_levels),
             "tvl1": dict(sorted(self.tvl1.items())),
             "flow_brightness": self.flow_brightness,
+            # Only when reduced, so training entries keep the keys they always had.
+            **({"outputs": self.outputs} if self.outputs != "all" else {}),
         }

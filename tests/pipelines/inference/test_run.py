@@ -30,12 +30,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A project copy with a tiny corpus whose final model (a few steps) is registered."""
+    """A project copy with a tiny corpus whose final model (a few steps) is registered: a run
+    registers it once it has its LOSO scores, so the folds and the evaluation run too."""
     project = copy_project(tmp_path_factory.mktemp("inference") / "project")
     configure_tiny_run(project, subjects=2)
     prepared = kedro_run(project, "--pipelines", "synthetic,ingestion,preprocessing,splitting")
     assert prepared.returncode == 0, prepared.stderr[-3000:]
-    trained = kedro_run(project, "--pipelines", "training", "--namespaces", "final")
+    trained = kedro_run(project, "--pipelines", "training,evaluation")
     assert trained.returncode == 0, trained.stderr[-3000:]
     return project
 
@@ -297,9 +298,14 @@ def test_bad_clips_in_a_dataset_root_are_rows_with_reasons(project, tmp_path):
     for frame in frames_of(sub01[0]):  # no face anywhere
         cv2.imwrite(str(frame), blank)
     write_garbage(frames_of(sub01[1])[2])  # one undecodable frame
+    cache = project / "data/03_primary/preprocessed"
+    before = set(cache.glob("*.npz"))
     result, predictions = infer(project, root)
 
     assert result.returncode == 0, result.stderr[-3000:]
+    # The unchanged clips are read from training's cache entries (the TV-L1 targets are
+    # there already); only the faceless clip gets an entry, its rejection.
+    assert len(set(cache.glob("*.npz")) - before) == 1
     reasons = predictions.set_index("recording_id")["reason"]
     assert reasons[f"casme2/sub01/{sub01[0].name}"].startswith("detect: no face found")
     assert reasons[f"casme2/sub01/{sub01[1].name}"].startswith("read: unreadable frame")
@@ -307,7 +313,8 @@ def test_bad_clips_in_a_dataset_root_are_rows_with_reasons(project, tmp_path):
     run = latest_run(project)
     assert run.data.tags["inference.source"] == str(root)  # the path given, not a clip's row
     assert run.data.tags["inference.clips_rejected"] == "2"
-    assert run.info.run_name.startswith("inference · dataset · latest micro-expression-mol · ")
+    assert run.info.run_name.startswith(
+        "inference · dataset · models:/micro-expression-mol@scored · ")
 
 
 def test_sources_with_nothing_usable_stop_naming_themselves(project, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,6 @@ from micro_expression.evaluation.predictions import probability_column
 from micro_expression.inference.windows import window_plan
 from micro_expression.io.clip_cache import ClipArrays, ClipCache
 from micro_expression.io.packaged_model import LoadedModel
-from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.executor import REJECTED, ClipTask, run_clips
 from micro_expression.preprocessing.keys import content_key
 from micro_expression.readers.recordings import Recordings
@@ -82,16 +82,19 @@ def plan_clips(
 def preprocess_for_model(
     clips: pd.DataFrame, model: LoadedModel, clip_cache: ClipCache, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Prepare every clip with the preprocessing settings the model was trained with (the
-    cache is shared with training where the content key matches): (clip id -> cache key of
-    the stored clips, rejections)."""
-    config = PreprocessingConfig.from_settings(
-        model.classifier.preprocessing.output_settings(), workers=params.get("workers")
-    )
+    """Prepare every clip with the preprocessing settings the model was trained with,
+    computing only what the model reads; a clip training already prepared (same frames, apex
+    and settings) is read from the cache instead: (clip id -> cache key of the stored clips,
+    rejections)."""
+    reads = model.classifier.preprocessing
+    config = replace(reads, workers=params.get("workers"))
+    training = replace(config, outputs="all")
     tasks = []
     for row in clips.itertuples(index=False):
         apex = None if pd.isna(row.apex) else int(row.apex)
-        key = content_key(row.content_hash, config, apex)
+        key = content_key(row.content_hash, training, apex)
+        if not clip_cache.contains(key):
+            key = content_key(row.content_hash, config, apex)
         tasks.append(ClipTask(row.clip_id, tuple(row.frame_paths), key,
                               {"clip_id": row.clip_id, "sheet_apex": apex}, apex))
     outcomes = run_clips(tasks, clip_cache, config)
