@@ -3,7 +3,7 @@
 Writes a CASME II-shaped tree of 640x480 JPEGs (the CASME II RAW frame size) into a temporary
 folder, reads it with ``read_source`` and prints frames per second; the figures also go to
 ``benchmarks/results/ingestion_scan.json``. Usage: ``python benchmarks/ingestion_scan.py
-[--clips 40] [--frames 50]``.
+[--clips 40] [--frames 50] [--output PATH]``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=40)
     parser.add_argument("--frames", type=int, default=50)
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON written")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -70,8 +71,8 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))  # noqa: T201 - a benchmark prints its figures
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 A step is forward, :func:`mol_loss` (all heads), backward and an AdamW update on random frames.
 Prints the figures and saves them to ``benchmarks/results/model_size.json``.
-Usage: ``python benchmarks/model_size.py [--threads 2] [--steps 5] [--runs small:8 paper:2]``.
+Usage: ``python benchmarks/model_size.py [--threads 2] [--steps 5] [--runs small:8 paper:2]
+[--output PATH]``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--runs", nargs="+", default=["small:8", "paper:2"], help="preset:batch")
     parser.add_argument("--contiguous", action="store_true", help="keep NCHW (no channels-last)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON written")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -87,8 +89,8 @@ def main() -> None:
             f"CPU median {statistics.median(cpu):.3f} s"
         )
     figures["load_average_after"] = os.getloadavg()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Writes the corpus into a temporary folder, prints seconds, clips, frames and frames per
 second, and saves the figures to ``benchmarks/results/synthetic.json``.
-Usage: ``python benchmarks/synthetic.py [--params conf/base/parameters_synthetic.yml]``.
+Usage: ``python benchmarks/synthetic.py [--params conf/base/parameters_synthetic.yml]
+[--output PATH]``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = PROJECT / "conf" / "base" / "parameters_synthetic.yml"
     parser.add_argument("--params", type=Path, default=default)
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON written")
     args = parser.parse_args()
     params = yaml.safe_load(args.params.read_text())["synthetic"]
 
@@ -73,8 +75,8 @@ def main() -> None:
         f"load average {figures['load_average_1min']}); plan {figures['plan_seconds']} s; "
         f"intact re-write {figures['intact_rewrite_seconds']} s"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
