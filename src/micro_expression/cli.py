@@ -19,6 +19,7 @@ from micro_expression.lineage.audit import (
     dataset_parameters,
     read_lineage,
 )
+from micro_expression.lineage.orphans import close_orphan_runs
 from micro_expression.lineage.relocate import relocate_store, store_path
 from micro_expression.lineage.tables import TRACKED_TABLES
 
@@ -41,7 +42,7 @@ def lineage(target: str, env: str | None, rescan: bool) -> None:
     """Print the lineage of TARGET (models:/name/version, models:/name@alias,
     models:/name[/latest], runs:/<id> or a run id) and check that the data on disk still
     has the digests it was made from. Exit status 1 when a table changed, 2 when TARGET
-    cannot be found."""
+    cannot be found. Runs of the store whose process is gone are marked FAILED first."""
     import mlflow
 
     project = Path.cwd()
@@ -52,6 +53,9 @@ def lineage(target: str, env: str | None, rescan: bool) -> None:
         mlflow.set_tracking_uri(server["mlflow_tracking_uri"])
         mlflow.set_registry_uri(server.get("mlflow_registry_uri") or server["mlflow_tracking_uri"])
         client = mlflow.MlflowClient()
+        for run, reason in close_orphan_runs(client, "kedro lineage"):
+            click.echo(f"marked run {run.info.run_name} [{run.info.run_id}] FAILED: {reason}",
+                       err=True)
         try:
             found = read_lineage(client, target)
         except (LookupError, mlflow.exceptions.MlflowException) as error:

@@ -10,6 +10,8 @@ version gets a description, tags, an alias naming its dataset, and the run's LOS
 The hooks work wherever nodes run: a fold's training and prediction may run in different
 processes (:class:`~micro_expression.runner.DaskRunner` runs them on Dask workers with copies of
 these hooks), so fold runs are found by their tags and the final model by its run.
+Every run is tagged with the process that writes it, and each ``kedro run`` first closes as
+FAILED the runs whose process is gone (:mod:`micro_expression.lineage.orphans`).
 Node hooks do not run under Kedro's ParallelRunner.
 """
 
@@ -30,6 +32,7 @@ from kedro.pipeline import Node
 from mlflow.entities import Metric, RunStatus
 
 from micro_expression.evaluation.predictions import clip_scores
+from micro_expression.lineage.orphans import close_orphan_runs, process_tags
 from micro_expression.mappings import flatten
 from micro_expression.training.folds import (
     FINAL_FOLD,
@@ -96,7 +99,10 @@ def start_fold_run(client: mlflow.MlflowClient, parent_id: str, fold: str) -> st
         logger.warning("fold %s: marking the unfinished earlier try %s FAILED", fold, stale)
         client.set_terminated(stale, RunStatus.to_string(RunStatus.FAILED), now_ms())
     parent = client.get_run(parent_id)
-    tags = {**lineage_tags(parent.data.tags), "mlflow.parentRunId": parent_id, "fold": fold}
+    tags = {
+        **lineage_tags(parent.data.tags), **process_tags(),
+        "mlflow.parentRunId": parent_id, "fold": fold,
+    }
     run = client.create_run(
         parent.info.experiment_id, start_time=now_ms(), tags=tags, run_name=fold
     )
@@ -242,13 +248,17 @@ class FoldTrackingHooks:
         self._project_path = Path.cwd()
         self._final: tuple[dict[str, Any], ModelInfo | RegisteredVersion] | None = None
 
-    @hook_impl
+    @hook_impl(trylast=True)  # after kedro-mlflow has opened the run
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
         self._fold_runs.clear()
         self._fold_started.clear()
         self._final = None
         self._catalog = catalog
         self._project_path = Path(run_params.get("project_path") or Path.cwd())
+        run = mlflow.active_run()
+        if run is not None:
+            mlflow.set_tags(process_tags())
+        close_abandoned_runs(f"kedro run {run.info.run_id}" if run else "kedro run")
 
     def _example_clip(self) -> str | None:
         try:
@@ -341,6 +351,18 @@ class FoldTrackingHooks:
             return None
         version = max(versions, key=lambda v: int(v.version))
         return self._catalog.load(name), RegisteredVersion(version.version, version.model_id)
+
+
+def close_abandoned_runs(found_by: str) -> None:
+    """Close as FAILED the runs of the tracking store whose process is gone; never fails."""
+    try:
+        closed = close_orphan_runs(mlflow.MlflowClient(), found_by)
+    except mlflow.exceptions.MlflowException as error:  # housekeeping: never stop the run
+        logger.warning("could not look for abandoned runs: %s", error)
+        return
+    for run, reason in closed:
+        logger.warning("run %s [%s] marked FAILED: %s", run.info.run_name, run.info.run_id,
+                       reason)
 
 
 @dataclass(frozen=True)
