@@ -178,7 +178,7 @@ def test_lineage_command_follows_a_moved_project_and_catches_changed_data(tiny_r
     result = _lineage(moved, "models:/micro-expression-mol@synthetic")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "model    micro-expression-mol version 1 (aliases: synthetic)" in out
+    assert "model    micro-expression-mol version 1 (aliases: scored, synthetic)" in out
     assert "commit unknown" in out
     assert "training.steps = 3   (default 200)" in out
     assert "raw dataset (synthetic)   unchanged" in out

@@ -108,7 +108,7 @@ def test_a_run_against_a_tracking_server_is_recorded_there(server, tmp_path):
 
     model = json.loads(_get(url, "/api/2.0/mlflow/registered-models/get",
                             name="micro-expression-mol"))["registered_model"]
-    assert {a["alias"] for a in model["aliases"]} == {"synthetic"}
+    assert {a["alias"] for a in model["aliases"]} == {"scored", "synthetic"}
     version = json.loads(_get(url, "/api/2.0/mlflow/model-versions/get",
                               name="micro-expression-mol", version="1"))["model_version"]
     assert version["run_id"] == parent_id and "every subject" in version["description"]

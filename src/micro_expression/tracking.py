@@ -5,13 +5,15 @@ run for each fold when its training starts (so the run spans the real training t
 the parent's lineage (commit, versions, data digests, dataset inputs) into it, logs the fold's
 parameters, per-step losses (timestamped when they were measured) and checkpoint, then its
 held-out scores, and closes it (FAILED if a node of the fold fails). The ``final`` model is
-logged to the parent as a pyfunc with its preprocessing and registered; after the run, its
-version gets a description, tags, an alias naming its dataset, and the run's LOSO scores.
-The hooks work wherever nodes run: a fold's training and prediction may run in different
-processes (:class:`~micro_expression.runner.DaskRunner` runs them on Dask workers with copies of
-these hooks), so fold runs are found by their tags and the final model by its run.
-Every run is tagged with the process that writes it, and each ``kedro run`` first closes as
-FAILED the runs whose process is gone (:mod:`micro_expression.lineage.orphans`).
+trained first, but logged (a pyfunc with its preprocessing) and registered only after the run,
+once the run holds its LOSO scores: a run that dies or stops before scoring registers nothing.
+The version then gets a description, tags, the run's LOSO scores, an alias naming its dataset
+and, last, the :data:`~micro_expression.io.packaged_model.SCORED_ALIAS` that inference uses by
+default. The hooks work wherever nodes run: a fold's training and prediction may run in
+different processes (:class:`~micro_expression.runner.DaskRunner` runs them on Dask workers with
+copies of these hooks), so fold runs are found by their tags and the final model is read back
+from the catalog. Every run is tagged with the process that writes it, and each ``kedro run``
+first closes as FAILED the runs whose process is gone (:mod:`micro_expression.lineage.orphans`).
 Node hooks do not run under Kedro's ParallelRunner.
 """
 
@@ -20,7 +22,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from kedro.pipeline import Node
 from mlflow.entities import Metric, RunStatus
 
 from micro_expression.evaluation.predictions import clip_scores
+from micro_expression.io.packaged_model import SCORE_TAG_PREFIX, SCORED_ALIAS
 from micro_expression.lineage.orphans import close_orphan_runs, process_tags
 from micro_expression.mappings import flatten
 from micro_expression.training.folds import (
@@ -57,6 +59,7 @@ MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
 LINEAGE_TAG_PREFIXES = ("git_", "version.", "dataset.", "kedro_session_id")
 LINEAGE_TAG_SUFFIX = "_digest"
 SCORES_PREFIX = "loso.overall."
+FINAL_TRAIN_NODE = f"{FINAL_FOLD}.{TRAIN_NODE}"
 SCORED_DATASET = "preprocessed_index"
 """The dataset input that the LOSO scores (and so the registered model) are linked to."""
 
@@ -223,17 +226,14 @@ def model_description(
         f"preprocessed_index {parent_tags.get('preprocessed_index_digest', '?')[:12]} "
         "(sha256 prefixes; whole digests in the tags).",
     ]
-    if scores:
-        listed = ", ".join(
-            f"{k.removeprefix(SCORES_PREFIX)} {v:.3f}" for k, v in sorted(scores.items())
-            if not k.endswith("n_clips")
-        )
-        lines.append(
-            f"Leave-one-subject-out scores of the same recipe in that run: {listed}. "
-            "This model saw every subject, so no held-out score is its own."
-        )
-    else:
-        lines.append("No leave-one-subject-out scores in that run (evaluation did not run).")
+    listed = ", ".join(
+        f"{k.removeprefix(SCORES_PREFIX)} {v:.3f}" for k, v in sorted(scores.items())
+        if not k.endswith("n_clips")
+    )
+    lines.append(
+        f"Leave-one-subject-out scores of the same recipe in that run: {listed}. "
+        "This model saw every subject, so no held-out score is its own."
+    )
     return "\n\n".join(lines)
 
 
@@ -246,13 +246,11 @@ class FoldTrackingHooks:
         self._fold_started: dict[str, int] = {}
         self._catalog: Any = None
         self._project_path = Path.cwd()
-        self._final: tuple[dict[str, Any], ModelInfo | RegisteredVersion] | None = None
 
     @hook_impl(trylast=True)  # after kedro-mlflow has opened the run
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
         self._fold_runs.clear()
         self._fold_started.clear()
-        self._final = None
         self._catalog = catalog
         self._project_path = Path(run_params.get("project_path") or Path.cwd())
         run = mlflow.active_run()
@@ -306,15 +304,8 @@ class FoldTrackingHooks:
                 client, run_id, fold, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"],
                 inputs["params:training"], self._fold_started[fold],
             )
-            if fold == FINAL_FOLD:
+            if fold == FINAL_FOLD:  # nothing to score: registered after the run, once scored
                 client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
-                parent_tags = client.get_run(mlflow.active_run().info.run_id).data.tags
-                info = log_final_model(
-                    checkpoint, self._example_clip(), lineage_tags(parent_tags)
-                )
-                self._final = (checkpoint, info)
-                logger.info("final model logged as %s, registered as %s", info.model_uri,
-                            registered_model_name(checkpoint))
         else:
             log_fold_scores(client, run_id, outputs[f"{fold}.{PREDICTIONS}"])
             client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
@@ -328,29 +319,26 @@ class FoldTrackingHooks:
             )
 
     @hook_impl(tryfirst=True)  # before kedro-mlflow's hook ends the run
-    def after_pipeline_run(self) -> None:
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         run = mlflow.active_run()
-        if run is None:
+        if run is None or FINAL_TRAIN_NODE not in {n.name for n in pipeline.nodes}:
             return
         client = mlflow.MlflowClient()
-        final = self._final or self._final_logged_elsewhere(client, run.info.run_id)
-        if final is not None:
-            checkpoint, info = final
-            annotate_registered_version(client, run.info.run_id, checkpoint, info)
-
-    def _final_logged_elsewhere(
-        self, client: mlflow.MlflowClient, run_id: str
-    ) -> tuple[dict[str, Any], RegisteredVersion] | None:
-        """The final model when another process (a Dask worker) logged it: its registered
-        version, found by run, and its checkpoint from the catalog."""
-        name = f"{FINAL_FOLD}.{MODEL}"
-        if self._catalog is None or name not in self._catalog:
-            return None
-        versions = client.search_model_versions(f"run_id = '{run_id}'")
-        if not versions:
-            return None
-        version = max(versions, key=lambda v: int(v.version))
-        return self._catalog.load(name), RegisteredVersion(version.version, version.model_id)
+        parent = client.get_run(run.info.run_id)
+        if not run_scores(parent):
+            logger.warning(
+                "final model not registered: run %s has no leave-one-subject-out scores (run "
+                "the evaluation with it); its checkpoint is in the run's `%s` fold run",
+                parent.info.run_name, FINAL_FOLD,
+            )
+            return
+        # read back, not kept from after_node_run: a Dask worker may have trained it
+        checkpoint = catalog.load(f"{FINAL_FOLD}.{MODEL}")
+        info = log_final_model(checkpoint, self._example_clip(), lineage_tags(parent.data.tags))
+        annotate_registered_version(client, parent.info.run_id, checkpoint, info)
+        logger.info("final model logged as %s, registered as %s version %s (alias %s)",
+                    info.model_uri, registered_model_name(checkpoint),
+                    info.registered_model_version, SCORED_ALIAS)
 
 
 def close_abandoned_runs(found_by: str) -> None:
@@ -365,20 +353,18 @@ def close_abandoned_runs(found_by: str) -> None:
                        reason)
 
 
-@dataclass(frozen=True)
-class RegisteredVersion:
-    """The parts of a logged model's registration that its annotation needs."""
-
-    registered_model_version: str
-    model_id: str | None
+def run_scores(run: mlflow.entities.Run) -> dict[str, float]:
+    """The run's overall LOSO scores (``loso.overall.*``); empty when it did not score."""
+    return {k: v for k, v in run.data.metrics.items() if k.startswith(SCORES_PREFIX)}
 
 
 def annotate_registered_version(
-    client: mlflow.MlflowClient, run_id: str, checkpoint: dict[str, Any],
-    info: ModelInfo | RegisteredVersion,
+    client: mlflow.MlflowClient, run_id: str, checkpoint: dict[str, Any], info: ModelInfo
 ) -> None:
-    """Description, lineage tags and a dataset alias for the version ``info`` registered;
-    the run's LOSO scores linked to the logged model and to the dataset they were scored on."""
+    """Description, lineage tags, the run's LOSO scores (linked to the logged model and to the
+    dataset they were scored on) and aliases for the version ``info`` registered. The scores
+    are tagged after the rest and :data:`SCORED_ALIAS` is moved last: a version is vetted
+    only when all of it was written."""
     run = client.get_run(run_id)
     tags = lineage_tags(run.data.tags)
     scores = link_scores_to_model(client, run, info.model_id)
@@ -392,15 +378,18 @@ def annotate_registered_version(
         "source_run": run.info.run_name,
         "architecture": model["architecture"],
         "trained_on": "every subject (final model; LOSO scores belong to the recipe)",
-        **{f"loso_{k.removeprefix(SCORES_PREFIX)}": f"{v:.4g}" for k, v in scores.items()},
     }
     if model.get("preset"):
         version_tags["preset"] = str(model["preset"])
+    version_tags.update({
+        f"{SCORE_TAG_PREFIX}{k.removeprefix(SCORES_PREFIX)}": f"{v:.4g}" for k, v in scores.items()
+    })
     for key, value in version_tags.items():
         client.set_model_version_tag(name, version, key, value)
     dataset = run.data.tags.get("dataset.name")
     if dataset:
         client.set_registered_model_alias(name, _alias(dataset), version)
+    client.set_registered_model_alias(name, SCORED_ALIAS, version)
 
 
 def link_scores_to_model(
@@ -408,7 +397,7 @@ def link_scores_to_model(
 ) -> dict[str, float]:
     """The run's ``loso.overall.*`` scores, logged again at their own timestamps with the
     logged model and the scored dataset attached (MLflow keeps one point, now linked)."""
-    scores = {k: v for k, v in run.data.metrics.items() if k.startswith(SCORES_PREFIX)}
+    scores = run_scores(run)
     if not scores or model_id is None:
         return scores
     scored = next(
@@ -430,7 +419,8 @@ def link_scores_to_model(
 def _alias(dataset: str) -> str:
     """A registry alias for a dataset name (letters, digits, ``-`` and ``_`` only)."""
     cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in dataset).strip("-")
-    return f"dataset-{cleaned}" if cleaned.lower() in {"latest", ""} else cleaned
+    reserved = {"latest", "", SCORED_ALIAS}
+    return f"dataset-{cleaned}" if cleaned.lower() in reserved else cleaned
 
 
 def _task(node: Node) -> str:

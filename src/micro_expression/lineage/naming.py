@@ -6,6 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from micro_expression.io.packaged_model import DEFAULT_MODEL_URI
+
 DATA_PIPELINES = ("synthetic", "ingestion", "preprocessing", "splitting", "training",
                   "evaluation")
 
@@ -20,14 +22,14 @@ def run_name(
 ) -> str:
     """``<pipelines> · <what it ran on> · <model> · <start time> · <run id[:6]>``, e.g.
     ``default · synthetic · mol/small · 2026-11-22 05:31 · 3fa9c2`` or
-    ``inference · long.mp4 · models:/micro-expression-mol/latest · ...``."""
+    ``inference · long.mp4 · models:/micro-expression-mol@scored · ...``."""
     pipelines = "+".join(pipeline_names or ["__default__"]).replace("__default__", "default")
     parts = [pipelines]
     inference = (runtime_params or {}).get("inference") or {}
     if pipelines == "inference":
         source = inference.get("source")
         parts.append(Path(str(source)).name if source else "no source")
-        parts.append(str(inference.get("model_uri") or "latest micro-expression-mol"))
+        parts.append(str(inference.get("model_uri") or DEFAULT_MODEL_URI))
     else:
         if dataset:
             parts.append(str(dataset.get("name", "dataset")))
