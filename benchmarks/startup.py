@@ -1,7 +1,7 @@
 """Start-up time of commands that do not train: what a user waits for before anything happens.
 
 Medians over ``--repeats`` fresh processes, after one unmeasured run of each (which creates
-the MLflow store and warms the file cache), in this project:
+the MLflow store and warms the file cache), in this project (or the one ``--project`` names):
 
 * ``import``: ``python -c "import micro_expression.settings"`` (what every `kedro` command loads:
   the project's hooks and everything they import);
@@ -10,7 +10,7 @@ the MLflow store and warms the file cache), in this project:
   rewritten; run `kedro run` once first).
 
 Prints the figures and writes ``benchmarks/results/startup.json``.
-Usage: ``python benchmarks/startup.py [--repeats 3]``
+Usage: ``python benchmarks/startup.py [--repeats 3] [--project PATH] [--output PATH]``
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ COMMANDS = {
 }
 
 
-def seconds(command: list[str]) -> float:
+def seconds(command: list[str], project: Path) -> float:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+    subprocess.run(command, cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
@@ -45,17 +45,20 @@ def seconds(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="the Kedro project the commands run in (default: this one)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON written")
     args = parser.parse_args()
     figures = {}
     for name, command in COMMANDS.items():
-        seconds(command)  # warm-up
-        runs = [seconds(command) for _ in range(args.repeats)]
+        seconds(command, args.project)  # warm-up
+        runs = [seconds(command, args.project) for _ in range(args.repeats)]
         figures[name] = {"median_s": round(statistics.median(runs), 2),
                          "runs_s": [round(r, 2) for r in runs]}
         print(f"{name}: {figures[name]['median_s']:.2f} s (median of {args.repeats})")  # noqa: T201
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2))
-    print(f"wrote {RESULTS}")  # noqa: T201
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=2))
+    print(f"wrote {args.output}")  # noqa: T201
 
 
 if __name__ == "__main__":
