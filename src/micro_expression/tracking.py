@@ -19,6 +19,7 @@ Node hooks do not run under Kedro's ParallelRunner.
 
 from __future__ import annotations
 
+import base64
 import logging
 import tempfile
 import time
@@ -183,27 +184,25 @@ def registered_model_name(checkpoint: dict[str, Any]) -> str:
 
 
 def log_final_model(
-    checkpoint: dict[str, Any], example_clip: str | None = None,
+    checkpoint: dict[str, Any], example_frames: list[str] | None = None,
     tags: dict[str, str] | None = None,
 ) -> ModelInfo:
     """Log the final model to the active run as a pyfunc that includes its preprocessing
-    (:mod:`micro_expression.inference.package`) and register it; ``example_clip`` (a frame
-    folder) makes the input example."""
+    (:mod:`micro_expression.inference.package`) and register it; ``example_frames`` (base64
+    image files) make the input example."""
     from micro_expression.inference.package import log_packaged_model  # torch and the model
 
-    example = pd.DataFrame({"path": [example_clip]}) if example_clip else None
+    example = pd.DataFrame({"frames": [example_frames]}) if example_frames else None
     return log_packaged_model(checkpoint, registered_model_name(checkpoint), example, tags)
 
 
-def example_clip_folder(clip_index: pd.DataFrame, project_path: Path) -> str | None:
-    """The frame folder of the first indexed clip, relative to the project when inside it."""
+def example_frames(clip_index: pd.DataFrame, project_path: Path, count: int) -> list[str] | None:
+    """The first ``count`` frames of the first indexed clip, base64-encoded: a record as a
+    client sends it (a served model reads no paths unless allowed to)."""
     if clip_index.empty:
         return None
-    folder = Path(clip_index.sort_values("clip_id")["frame_paths"].iloc[0][0]).parent
-    try:
-        return str(folder.relative_to(project_path))
-    except ValueError:
-        return str(folder)
+    paths = clip_index.sort_values("clip_id")["frame_paths"].iloc[0][:count]
+    return [base64.b64encode((project_path / path).read_bytes()).decode() for path in paths]
 
 
 def model_description(
@@ -258,9 +257,10 @@ class FoldTrackingHooks:
             mlflow.set_tags(process_tags())
         close_abandoned_runs(f"kedro run {run.info.run_id}" if run else "kedro run")
 
-    def _example_clip(self) -> str | None:
+    def _example_frames(self, checkpoint: dict[str, Any]) -> list[str] | None:
         try:
-            return example_clip_folder(self._catalog.load("clip_index"), self._project_path)
+            return example_frames(self._catalog.load("clip_index"), self._project_path,
+                                  int(checkpoint["preprocessing"]["frames_per_sample"]))
         except Exception as error:  # an example is a convenience: never fail the run for it
             logger.warning("no input example for the registered model: %s", error)
             return None
@@ -334,7 +334,8 @@ class FoldTrackingHooks:
             return
         # read back, not kept from after_node_run: a Dask worker may have trained it
         checkpoint = catalog.load(f"{FINAL_FOLD}.{MODEL}")
-        info = log_final_model(checkpoint, self._example_clip(), lineage_tags(parent.data.tags))
+        info = log_final_model(checkpoint, self._example_frames(checkpoint),
+                               lineage_tags(parent.data.tags))
         annotate_registered_version(client, parent.info.run_id, checkpoint, info)
         logger.info("final model logged as %s, registered as %s version %s (alias %s)",
                     info.model_uri, registered_model_name(checkpoint),
