@@ -351,6 +351,10 @@ def test_the_python_api_rejects_bad_records_and_scores_the_rest(project, project
     assert table["reason"].iloc[2] == f"path {missing} does not exist"
     assert "either 'path' or 'frames'" in table["reason"].iloc[3]
     assert table[PROBABILITIES].iloc[1:].isna().all().all()  # NaN in Python, null over HTTP
+    # The input example is a record as a remote client sends it, and it scores.
+    example = model.input_example
+    assert list(example.columns) == ["frames"] and len(example["frames"].iloc[0]) == 8
+    assert model.predict(example)["status"].tolist() == ["scored"]
 
 
 def post_json(url: str, payload: dict, raw: bool = False) -> dict | tuple[dict, str]:

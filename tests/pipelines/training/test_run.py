@@ -100,10 +100,6 @@ def test_loso_runs_log_folds_in_nested_runs_and_register_the_final_models(projec
     refused = model.predict(pd.DataFrame({"path": [str(project / "nowhere")]}))
     assert refused["status"].tolist() == ["rejected"]
     assert refused["reason"].iloc[0].startswith("this server reads no paths")
-    # The input example is a record as a remote client sends it, and it scores.
-    example = model.input_example
-    assert list(example.columns) == ["frames"] and len(example["frames"].iloc[0]) == 8
-    assert model.predict(example)["status"].tolist() == ["scored"]
 
     # One fold alone, by namespace: a new parent run with that fold's nested run only.
     again = run(project, pipeline_names=["training"], namespaces=["fold_synthetic_sub03"])
