@@ -3,9 +3,10 @@
 Preprocessing stores TV-L1 flows between consecutive sampled frames of the 144 px aligned
 crop. Between two sampled frames the face moves ~0.1 px, and the stored flows barely beat a
 zero flow. This compares, on the first sample of the first ``--clips`` clips of the
-preprocessed cache (``data/03_primary``), with the generator's exact ground truth and the
-metric of ``preprocessing/quality.py`` (mean end-point error in crop px on the convex hull of
-the true landmarks of the pair's first frame, every 2nd crop pixel; averaged over pairs):
+preprocessed cache (``data/03_primary`` of this project, or of ``--project``), with the
+generator's exact ground truth and the metric of ``preprocessing/quality.py`` (mean end-point
+error in crop px on the convex hull of the true landmarks of the pair's first frame, every 2nd
+crop pixel; averaged over pairs):
 
 * ``stored``: the cached consecutive flows; ``recomputed``: the same flows computed again,
   whose TV-L1 CPU time is the baseline every cost is relative to.
@@ -33,7 +34,8 @@ time; the fine crops' extra warping and the normalisation included) and that tim
 baseline's. The other preprocessing stages are unchanged, so the whole preprocessing time
 grows by less than that.
 Prints a Markdown table and saves ``benchmarks/results/flow_targets.json``.
-Usage: ``python benchmarks/flow_targets.py [--clips N] [--max-cost X] [--no-variants]``.
+Usage: ``python benchmarks/flow_targets.py [--clips N] [--max-cost X] [--no-variants]
+[--project PATH] [--output PATH]``.
 """
 
 from __future__ import annotations
@@ -67,9 +69,10 @@ from micro_expression.preprocessing.sampling import frame_numbers
 from micro_expression.preprocessing.tables import optional_path
 
 PROJECT = Path(__file__).resolve().parents[1]
-CLIP_INDEX = PROJECT / "data" / "02_intermediate" / "clip_index.parquet"
-PREPROCESSED_INDEX = PROJECT / "data" / "03_primary" / "preprocessed_index.parquet"
-CACHE = PROJECT / "data" / "03_primary" / "preprocessed"
+# Inside the project whose preprocessed clips are compared (this one unless --project).
+CLIP_INDEX = Path("data") / "02_intermediate" / "clip_index.parquet"
+PREPROCESSED_INDEX = Path("data") / "03_primary" / "preprocessed_index.parquet"
+CACHE = Path("data") / "03_primary" / "preprocessed"
 RESULTS = PROJECT / "benchmarks" / "results" / "flow_targets.json"
 STEP = 2  # every STEP-th crop pixel, as clip_quality
 FINE = 2  # the fine crop's size over the stored crop's
@@ -100,8 +103,8 @@ class Clip:
     onset: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
-def load_params() -> dict[str, Any]:
-    path = PROJECT / "conf" / "base" / "parameters_preprocessing.yml"
+def load_params(project: Path) -> dict[str, Any]:
+    path = project / "conf" / "base" / "parameters_preprocessing.yml"
     return yaml.safe_load(path.read_text())["preprocessing"]
 
 
@@ -111,18 +114,19 @@ def _points(landmarks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(face_mask(landmarks, size) & grid)
 
 
-def load_clips(count: int) -> list[Clip]:
-    """The first ``count`` cached clips that have ground truth, with their evaluation points."""
-    clip_index = pd.read_parquet(CLIP_INDEX).set_index("clip_id")
-    index = pd.read_parquet(PREPROCESSED_INDEX)
-    cache = ClipCache(CACHE)
+def load_clips(project: Path, count: int) -> list[Clip]:
+    """The first ``count`` cached clips of ``project`` that have ground truth, with their
+    evaluation points."""
+    clip_index = pd.read_parquet(project / CLIP_INDEX).set_index("clip_id")
+    index = pd.read_parquet(project / PREPROCESSED_INDEX)
+    cache = ClipCache(project / CACHE)
     clips = []
     for clip_id, key in zip(index["clip_id"], index["content_key"], strict=True):
         if len(clips) == count:
             break
-        frame_paths = [str(PROJECT / p) for p in clip_index.at[clip_id, "frame_paths"]]
+        frame_paths = [str(project / p) for p in clip_index.at[clip_id, "frame_paths"]]
         truth_path = optional_path(clip_index.at[clip_id, "ground_truth_path"])
-        truth = load_clip_truth(None if truth_path is None else str(PROJECT / truth_path))
+        truth = load_clip_truth(None if truth_path is None else str(project / truth_path))
         if truth is None:
             continue
         arrays = cache.read(key, ["frames", "flows", "transform", "frame_numbers"])
@@ -334,13 +338,17 @@ def main() -> None:
     parser.add_argument("--max-cost", type=float, default=2.0,
                         help="variants are tried on the best candidate within this many times "
                              "the baseline's TV-L1 time")
+    parser.add_argument("--project", type=Path, default=PROJECT,
+                        help="the Kedro project whose preprocessed clips are compared "
+                             "(default: this one; run `kedro run` in it first)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON written")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     started_wall, started_cpu = time.perf_counter(), time.process_time()
-    params = load_params()
+    params = load_params(args.project)
     tvl1 = dict(params["tvl1"])
 
-    clips = load_clips(args.clips)
+    clips = load_clips(args.project, args.clips)
     say(f"{len(clips)} clips, {sum(len(c.consecutive) for c in clips)} consecutive pairs")
     table = Table(clips)
 
@@ -411,9 +419,9 @@ def main() -> None:
     say("")
     say(table.markdown())
     say(f"\nruntime {results['runtime_wall_s']:.0f} s wall, {results['runtime_cpu_s']:.0f} s CPU")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, default=float))
-    say(f"saved {RESULTS}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, default=float))
+    say(f"saved {args.output}")
 
 
 def say(text: str) -> None:
