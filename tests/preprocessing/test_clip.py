@@ -41,7 +41,8 @@ def test_per_clip_output_shapes_and_one_transform(clip):
     assert arrays.frame_numbers.tolist() == [[46, 48, 49, 51, 52, 54, 55, 57]]
     assert arrays.transform.shape == (1, 8, 2, 3)
     assert np.all(arrays.transform == arrays.transform[0, 0])
-    assert set(stopwatch.seconds) == {"decode", "detect", "landmarks", "stabilise", "warp", "tvl1"}
+    assert set(stopwatch.seconds) == {"decode", "detect", "landmarks", "stabilise", "warp", "tvl1",
+                                     "apex"}
 
 
 def test_per_frame_aligns_each_frame_on_its_own(clip):

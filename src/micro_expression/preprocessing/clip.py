@@ -30,7 +30,7 @@ from micro_expression.flow.tvl1 import (
     tvl1_sequence,
 )
 from micro_expression.io.clip_cache import ClipArrays
-from micro_expression.preprocessing.apex import flow_apex_index, sheet_apex_index
+from micro_expression.preprocessing.apex import motion_apex_index, sheet_apex_index
 from micro_expression.preprocessing.config import PreprocessingConfig
 from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
 from micro_expression.readers.images import declared_pixels, oversize_reason, special_file_reason
@@ -104,8 +104,10 @@ def preprocess_clip(
     ``frames``, the apex flow and an estimated apex) empty, computing only what a model reads.
 
     ``apex`` is the coding sheet's apex frame number, used when the clip holds that frame
-    (:func:`~micro_expression.preprocessing.apex.sheet_apex_index`); otherwise each sample's
-    apex is found in its flows. Only the sampled frames and the apex are decoded (plus, in
+    (:func:`~micro_expression.preprocessing.apex.sheet_apex_index`) and ``config.apex`` is
+    ``sheet``; otherwise each sample's apex is estimated from its crops
+    (:func:`~micro_expression.preprocessing.apex.motion_apex_index`). Only the sampled frames
+    and the apex are decoded (plus, in
     ``per_clip`` mode, the frames after the onset up to the first one with a face, when the
     onset has none). Raises ``ClipRejected``.
     """
@@ -134,7 +136,7 @@ def preprocess_clip(
         return images[index]
 
     numbers = frame_numbers(frame_paths)
-    sheet_apex = sheet_apex_index(numbers, apex)
+    sheet_apex = sheet_apex_index(numbers, apex) if config.apex == "sheet" else None
     apex_read = sheet_apex is not None and config.outputs != "frames"
     needed = sorted(set(sampled) | ({sheet_apex} if apex_read else set()))
     for index in needed:
@@ -151,29 +153,28 @@ def preprocess_clip(
         return brightness_matched(np.stack([crops[i] for i in indices]), config.flow_brightness)
 
     size, n_samples = config.crop_size, len(samples)
+    sample_crops = np.stack([[crops[i] for i in sample] for sample in samples])
+    sample_landmarks = np.stack([[landmarks[i] for i in sample] for sample in samples])
     flows = np.zeros((n_samples, 0, size, size, 2), np.float32)
-    if config.outputs == "all" or (config.outputs == "apex_flow" and sheet_apex is None):
+    if config.outputs == "all":
         with stopwatch("tvl1"):
             flows = np.stack([tvl1_sequence(estimator, flow_input(sample)) for sample in samples])
     apexes = None  # "frames" without a sheet apex: no model reads one
     if sheet_apex is not None:
         apexes = np.full(n_samples, sheet_apex, dtype=np.int64)
     elif config.outputs != "frames":
-        apexes = flow_apex_index(flows, samples)
+        with stopwatch("apex"):
+            apexes = motion_apex_index(sample_crops, sample_landmarks, samples)
     apex_flow = np.zeros((n_samples, 0, 0, 2), np.float32)
     if config.outputs != "frames":
         with stopwatch("tvl1"):
             apex_flow = np.stack(
                 [tvl1_flow(estimator, *flow_input([s[0], a])) for s, a in zip(samples, apexes)]
             )
-    if config.outputs != "all":
-        flows = flows[:, :0]  # the targets (computed only to find an apex) are for training
     return ClipArrays(
-        frames=np.stack([[crops[i] for i in sample] for sample in samples]),
+        frames=sample_crops,
         flows=flows.astype(np.float16),
-        landmarks=np.stack([[landmarks[i] for i in sample] for sample in samples]).astype(
-            np.float32
-        ),
+        landmarks=sample_landmarks.astype(np.float32),
         frame_numbers=numbers[samples],
         transform=np.stack([[transforms[i] for i in sample] for sample in samples]),
         apex_flow=apex_flow.astype(np.float16),

@@ -20,6 +20,9 @@ flow baseline reads) for scoring with a model."""
 DETECTION = {"detection": {"upsample": "upsample", "retry_upsample": "retry_upsample"}}
 """The ``detection`` block's keys and the fields they set."""
 SAMPLINGS = ("even", "strided")
+APEX_SOURCES = ("sheet", "estimated")
+"""Where the onset-to-apex flow's apex comes from: the coding sheet when it names one (else
+estimated), or always estimated from the face's motion (recordings nobody coded)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class PreprocessingConfig:
     retry_upsample: int | None = 1
     tvl1: Mapping[str, Any] = field(default_factory=dict)
     flow_brightness: str = "none"
+    apex: str = "sheet"
     workers: int | None = None
     qa_clips: int = 4
     outputs: str = "all"
@@ -62,6 +66,8 @@ class PreprocessingConfig:
         if not 0 <= self.max_landmarks_outside < N_LANDMARKS:
             raise ValueError(f"max_landmarks_outside must be in 0..{N_LANDMARKS - 1}, "
                              f"got {self.max_landmarks_outside}")
+        if self.apex not in APEX_SOURCES:
+            raise ValueError(f"apex must be one of {APEX_SOURCES}, got {self.apex!r}")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
         if self.flow_brightness not in BRIGHTNESS_MATCHING:
@@ -111,6 +117,7 @@ class PreprocessingConfig:
             tvl1=dict(settings["tvl1"]),
             # Models trained before brightness matching existed carry no such setting.
             flow_brightness=settings.get("flow_brightness", "none"),
+            apex=settings.get("apex", "sheet"),  # models trained before the choice existed
             **execution,
         )
 
@@ -141,6 +148,7 @@ class PreprocessingConfig:
             "upsample_levels": list(self.upsample_levels),
             "tvl1": dict(sorted(self.tvl1.items())),
             "flow_brightness": self.flow_brightness,
+            "apex": self.apex,
             # Only when reduced, so training entries keep the keys they always had.
             **({"outputs": self.outputs} if self.outputs != "all" else {}),
         }

@@ -11,7 +11,8 @@ from micro_expression.preprocessing.config import PreprocessingConfig
 # Bump when the code changes what it writes for the same frames and settings.
 # 2: the onset-to-apex flow of the flow baseline.
 # 3: stabilisation, border tolerance, per-frame landmarks-outside counts.
-PREPROCESSING_VERSION = 3
+# 4: the apex estimated from the stabilised crops, not from the accumulated flows.
+PREPROCESSING_VERSION = 4
 
 
 def content_key(content_hash: str, config: PreprocessingConfig, apex: int | None = None) -> str:
