@@ -6,7 +6,7 @@ import yaml
 from kedro.framework.startup import bootstrap_project
 
 from micro_expression.io.clip_cache import ClipCache
-from micro_expression.model import LossWeights
+from micro_expression.model import LossReduction, LossWeights
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.folds import _config_loader
 from micro_expression.training.loop import TrainingConfig, load_model, mean_losses, train_model
@@ -71,6 +71,7 @@ def test_config_reads_the_project_parameters():
     config = TrainingConfig.from_params(params)
     assert config.preset == "small" and config.flow and config.landmarks
     assert config.loss_weights == LossWeights(**params["loss_weights"])
+    assert config.loss_reduction == LossReduction()  # the plain means
     assert config.model_args(3)["with_flow"] is True
     assert config.representation == params["input"]["representation"]
     assert config.warmup_steps == params["schedule"]["warmup_steps"]
@@ -88,6 +89,7 @@ def test_reference_environment_reproduces_the_public_code_setup():
     assert (config.steps, config.batch_size, config.learning_rate) == (1000, 32, 1e-4)
     assert config.learning_rate_factor(0) == config.learning_rate_factor(999) == 1.0
     assert config.loss_weights == LossWeights()  # base keys the environment leaves alone
+    assert config.loss_reduction == LossReduction(flow="reference", landmarks="reference")
     assert parameters["preprocessing"]["alignment"] == "per_frame"
 
 
@@ -123,6 +125,9 @@ def test_flow_baseline_reads_the_apex_flow_only():
         ({"early_stopping": {"every": 0}}, "training.early_stopping.every must be an integer"),
         ({"workers": -1}, "training.workers must be an integer >= 0, got -1"),
         ({"device": "gpu"}, "training.device: unknown device 'gpu': use auto, cpu, cuda, mps"),
+        ({"loss_reduction": {"flows": "mean"}}, r"training.loss_reduction parameters: \['flows'\]"),
+        ({"loss_reduction": {"flow": "sum"}}, r"flow must be one of \['mean', 'reference'\]"),
+        ({"loss_weights": {"ldm": 1.0}}, r"training.loss_weights parameters: \['ldm'\]"),
     ],
 )
 def test_config_rejects_unknown_or_mistyped_parameters(params, message):

@@ -10,7 +10,14 @@ from micro_expression.model.flow_baseline import FlowBaseline, STSTNet
 from micro_expression.model.flow_net import FlowNet
 from micro_expression.model.inputs import FrameEncoding
 from micro_expression.model.landmark_head import LandmarkHead
-from micro_expression.model.losses import LossWeights, inter_ocular_distance, mol_loss
+from micro_expression.model.losses import (
+    LossReduction,
+    LossWeights,
+    flow_loss,
+    inter_ocular_distance,
+    landmark_loss,
+    mol_loss,
+)
 from micro_expression.model.mer_head import MERHead
 from micro_expression.model.mol import MOL, MOLOutput, build_mol, parameter_counts
 from micro_expression.model.presets import PRESETS, MOLWidths, get_preset
@@ -31,6 +38,7 @@ __all__ = [
     "FrameEncoding",
     "GlobalCircularConv",
     "LandmarkHead",
+    "LossReduction",
     "LossWeights",
     "MERHead",
     "MOLOutput",
@@ -41,10 +49,12 @@ __all__ = [
     "build_model",
     "build_mol",
     "correlation",
+    "flow_loss",
     "get_preset",
     "input_key",
     "inter_ocular_distance",
     "knn_cosine",
+    "landmark_loss",
     "mol_loss",
     "parameter_counts",
 ]

@@ -13,7 +13,14 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from micro_expression.model import ARCHITECTURES, LossWeights, build_model, input_key, mol_loss
+from micro_expression.model import (
+    ARCHITECTURES,
+    LossReduction,
+    LossWeights,
+    build_model,
+    input_key,
+    mol_loss,
+)
 from micro_expression.parameters import block_values
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.device import autocast, select_device
@@ -49,6 +56,7 @@ class TrainingConfig:
     weight_decay: float = 1e-3
     max_grad_norm: float | None = 1.0
     loss_weights: LossWeights = field(default_factory=LossWeights)
+    loss_reduction: LossReduction = field(default_factory=LossReduction)
     flow: bool = True
     landmarks: bool = True
     validation_every: int = 20
@@ -98,7 +106,10 @@ class TrainingConfig:
                 raise ValueError(f"training.tasks.{name} must be true or false, got {flag!r}")
         if values.get("classes") is not None:
             values["classes"] = tuple(values["classes"])
-        values["loss_weights"] = LossWeights(**(values.get("loss_weights") or {}))
+        for name, kind in (("loss_weights", LossWeights), ("loss_reduction", LossReduction)):
+            fields = kind.__dataclass_fields__
+            block = block_values(values.get(name) or {}, f"training.{name}", fields)
+            values[name] = kind(**block)
         for name in ("validation_every", "patience", "warmup_steps", "steps"):
             if name in values:
                 values[name] = int(values[name])
@@ -212,7 +223,8 @@ def train_model(
                 model.train()
                 with autocast(device):
                     output = model(batch[inputs].to(device))
-                    losses = mol_loss(output, batch_targets(batch, device), config.loss_weights)
+                    losses = mol_loss(output, batch_targets(batch, device), config.loss_weights,
+                                      config.loss_reduction)
                 optimiser.zero_grad(set_to_none=True)
                 losses["total"].backward()
                 if config.max_grad_norm:
@@ -257,7 +269,8 @@ def mean_losses(
     for batch in DataLoader(clips, batch_size=config.batch_size, num_workers=config.workers):
         with autocast(device):
             output = model(batch[input_key(config.model)].to(device))
-            losses = mol_loss(output, batch_targets(batch, device), config.loss_weights)
+            losses = mol_loss(output, batch_targets(batch, device), config.loss_weights,
+                              config.loss_reduction)
         n = batch["label"].shape[0]
         for key, value in losses.items():
             totals[key] = totals.get(key, 0.0) + float(value) * n
