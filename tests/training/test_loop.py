@@ -72,6 +72,11 @@ def test_config_reads_the_project_parameters():
     assert config.preset == "small" and config.flow and config.landmarks
     assert config.loss_weights == LossWeights(**params["loss_weights"])
     assert config.loss_reduction == LossReduction()  # the plain means
+    choices = ("init", "flow_layers", "batch_norm", "landmark_output")
+    assert [config.model_args(3)[name] for name in choices] == [
+        "standard", "standard", "batched", "normalised"
+    ]
+    assert config.reproduce_eval_mode_fault is False
     assert config.model_args(3)["with_flow"] is True
     assert config.representation == params["input"]["representation"]
     assert config.warmup_steps == params["schedule"]["warmup_steps"]
@@ -84,13 +89,32 @@ def test_reference_environment_reproduces_the_public_code_setup():
     assert config.model_args(5) == {
         "architecture": "mol", "preset": "paper", "n_classes": 5, "variant": "reference",
         "graph": None, "k": 4, "representation": "frames", "normalisation": "clip",
-        "with_flow": True, "with_landmarks": True,
+        "init": "reference", "flow_layers": "reference", "batch_norm": "per_pair",
+        "landmark_output": "pixels", "with_flow": True, "with_landmarks": True,
     }
+    assert config.reproduce_eval_mode_fault is False  # a fault, not reproduced by default
     assert (config.steps, config.batch_size, config.learning_rate) == (1000, 32, 1e-4)
     assert config.learning_rate_factor(0) == config.learning_rate_factor(999) == 1.0
     assert config.loss_weights == LossWeights()  # base keys the environment leaves alone
     assert config.loss_reduction == LossReduction(flow="reference", landmarks="reference")
     assert parameters["preprocessing"]["alignment"] == "per_frame"
+
+
+def test_eval_mode_fault_freezes_batch_norm_after_the_first_epoch(samples):
+    train, _ = samples  # 3 samples: one batch of 2 per epoch
+    heads_off = {"flow": False, "landmarks": False}
+    healthy = train_model(train, None, 3, tiny(steps=3, batch_size=2, tasks=heads_off), seed=1)
+    faulty = train_model(
+        train, None, 3,
+        tiny(steps=3, batch_size=2, tasks=heads_off, reproduce_eval_mode_fault=True), seed=1,
+    )
+    assert faulty.history["epoch"].tolist() == [0, 1, 2]
+
+    def updates(state: dict[str, torch.Tensor]) -> set[int]:
+        return {int(v) for k, v in state.items() if k.endswith("num_batches_tracked")}
+
+    assert updates(healthy.state_dict) == {3}
+    assert updates(faulty.state_dict) == {1}  # train mode in the first epoch only
 
 
 def test_learning_rate_warms_up_then_follows_a_cosine_to_zero():
@@ -128,6 +152,11 @@ def test_flow_baseline_reads_the_apex_flow_only():
         ({"loss_reduction": {"flows": "mean"}}, r"training.loss_reduction parameters: \['flows'\]"),
         ({"loss_reduction": {"flow": "sum"}}, r"flow must be one of \['mean', 'reference'\]"),
         ({"loss_weights": {"ldm": 1.0}}, r"training.loss_weights parameters: \['ldm'\]"),
+        ({"init": "kaiming"}, r"training.init must be one of \['standard', 'reference'\]"),
+        ({"batch_norm": "per_frame"}, r"training.batch_norm must be one of \['batched'"),
+        ({"flow_layers": "flownetc"}, "training.flow_layers must be one of"),
+        ({"landmark_output": "unit"}, "training.landmark_output must be one of"),
+        ({"reproduce_eval_mode_fault": "yes"}, "reproduce_eval_mode_fault must be true or false"),
     ],
 )
 def test_config_rejects_unknown_or_mistyped_parameters(params, message):

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from torch import nn
 
+BATCH_NORMS = ("batched", "per_pair")
+"""How the batch norms of FCC and the flow network see the T-1 pairs of B clips: ``batched``
+all B(T-1) pairs (the flow encoder all BT frames) at once, one running-stat update per step;
+``per_pair`` one pair at a time, as the public MOL code runs them (``MOL_model.py:38-73``):
+statistics over B, T-1 updates per step (2(T-1) in the flow encoder, which sees a pair's first
+frames, then its second frames)."""
+
+
+def check_batch_norm(batch_norm: str) -> str:
+    """``batch_norm`` itself when it is one of :data:`BATCH_NORMS`; else raise naming them."""
+    if batch_norm not in BATCH_NORMS:
+        raise ValueError(f"batch_norm must be one of {BATCH_NORMS}, got {batch_norm!r}")
+    return batch_norm
+
 
 class ConvNormAct(nn.Sequential):
     """Convolution, batch norm, activation; 'same' padding for odd kernels, halving for stride 2.

@@ -10,6 +10,11 @@ from torch import Tensor, nn
 from micro_expression.model.conv_stack import ConvStack, ReferenceConvStack
 from micro_expression.model.f5c import PairF5C
 from micro_expression.model.flow_net import FlowNet
+from micro_expression.model.initialisation import (
+    check_init,
+    init_fcc_as_reference_,
+    init_flow_net_as_reference_,
+)
 from micro_expression.model.inputs import FrameEncoding
 from micro_expression.model.landmark_head import LandmarkHead
 from micro_expression.model.mer_head import MERHead
@@ -43,6 +48,15 @@ class MOL(nn.Module):
     the paper's, for ``standard``). ``representation`` and ``normalisation`` choose how the grey
     levels reach the network (:class:`~micro_expression.model.inputs.FrameEncoding`).
 
+    Four more choices, each ``standard`` by default or the public code's: ``init`` the initial
+    weights (:mod:`~micro_expression.model.initialisation`); ``flow_layers`` the flow network's
+    encoder kernels and prediction biases (:data:`~micro_expression.model.flow_net.LAYERS`);
+    ``batch_norm`` whether FCC and the flow network see all pairs at once or one pair at a time
+    (:data:`~micro_expression.model.layers.BATCH_NORMS`; the conv stack and the MER head, whose
+    batch norms the public code lacks, always see the whole batch); ``landmark_output``
+    normalised or raw pixel coordinates
+    (:class:`~micro_expression.model.landmark_head.LandmarkHead`).
+
     The MER head sees the 2(T-1) maps ``[f0, f1, f1', f2, ...]`` of the T-1 consecutive pairs;
     the landmark head each pair's second frame; heads switched off are not built.
 
@@ -60,10 +74,15 @@ class MOL(nn.Module):
         variant: str = "standard",
         representation: str = "frames_and_change",
         normalisation: str = "frame",
+        init: str = "standard",
+        flow_layers: str = "standard",
+        batch_norm: str = "batched",
+        landmark_output: str = "normalised",
     ) -> None:
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"MOL variant must be one of {VARIANTS}, got {variant!r}")
+        check_init(init)
         self.widths = widths
         self.variant = variant
         reference = variant == "reference"
@@ -81,6 +100,7 @@ class MOL(nn.Module):
             k=k,
             graph=graph or ("reference" if reference else "channel"),
             weights="separate" if reference else "shared",
+            batch_norm=batch_norm,
         )
         self.mer_head = MERHead(
             channels=c,
@@ -102,6 +122,8 @@ class MOL(nn.Module):
                 decoder_channels=widths.flow_decoder,
                 patch_size=widths.patch_size,
                 dilation=widths.dilation,
+                layers=flow_layers,
+                batch_norm=batch_norm,
             )
             if with_flow
             else None
@@ -114,10 +136,16 @@ class MOL(nn.Module):
                 hidden=widths.landmark_hidden,
                 image_size=widths.image_size,
                 n_landmarks=N_LANDMARKS,
+                output=landmark_output,
             )
             if with_landmarks
             else None
         )
+        if init == "reference":
+            # The public code's other modules keep PyTorch's defaults, as ours do.
+            init_fcc_as_reference_(self.f5c)
+            if self.flow_net is not None:
+                init_flow_net_as_reference_(self.flow_net)
 
     def forward(self, frames: Tensor) -> MOLOutput:
         expected = (self.widths.n_frames, self.widths.image_size, self.widths.image_size)
@@ -157,6 +185,10 @@ def build_mol(
     variant: str = "standard",
     representation: str = "frames_and_change",
     normalisation: str = "frame",
+    init: str = "standard",
+    flow_layers: str = "standard",
+    batch_norm: str = "batched",
+    landmark_output: str = "normalised",
 ) -> MOL:
     """MOL with the widths of ``preset`` (see :data:`~micro_expression.model.presets.PRESETS`)."""
     return MOL(
@@ -169,6 +201,10 @@ def build_mol(
         variant=variant,
         representation=representation,
         normalisation=normalisation,
+        init=init,
+        flow_layers=flow_layers,
+        batch_norm=batch_norm,
+        landmark_output=landmark_output,
     )
 
 

@@ -21,11 +21,22 @@ from micro_expression.model import (
     input_key,
     mol_loss,
 )
+from micro_expression.model.flow_net import LAYERS
+from micro_expression.model.initialisation import INITS
+from micro_expression.model.landmark_head import OUTPUTS
+from micro_expression.model.layers import BATCH_NORMS
 from micro_expression.parameters import block_values
 from micro_expression.training.data import ClipSamples
 from micro_expression.training.device import autocast, select_device
 
 DECAYS = ("cosine", "constant")
+MODEL_CHOICES = {
+    "init": INITS,
+    "flow_layers": LAYERS,
+    "batch_norm": BATCH_NORMS,
+    "landmark_output": OUTPUTS,
+}
+"""MOL choices where the public code differs, and their values (the first is the standard)."""
 NESTED = {
     "tasks": {"flow": "flow", "landmarks": "landmarks"},
     "early_stopping": {"every": "validation_every", "patience": "patience"},
@@ -48,6 +59,10 @@ class TrainingConfig:
     k: int = 4
     representation: str = "frames_and_change"
     normalisation: str = "frame"
+    init: str = "standard"
+    flow_layers: str = "standard"
+    batch_norm: str = "batched"
+    landmark_output: str = "normalised"
     steps: int = 200
     batch_size: int = 8
     learning_rate: float = 2e-3
@@ -65,8 +80,16 @@ class TrainingConfig:
     threads: int | None = None
     workers: int = 0
     keep_clips_in_memory: bool = True
+    reproduce_eval_mode_fault: bool = False
 
     def __post_init__(self) -> None:
+        for name, choices in MODEL_CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"training.{name} must be one of {list(choices)}, got "
+                                 f"{getattr(self, name)!r}")
+        if not isinstance(self.reproduce_eval_mode_fault, bool):
+            raise ValueError("training.reproduce_eval_mode_fault must be true or false, got "
+                             f"{self.reproduce_eval_mode_fault!r}")
         if self.model not in ARCHITECTURES:
             raise ValueError(f"training.model must be one of {list(ARCHITECTURES)}, got "
                              f"{self.model!r}")
@@ -128,6 +151,7 @@ class TrainingConfig:
             "k": self.k,
             "representation": self.representation,
             "normalisation": self.normalisation,
+            **{name: getattr(self, name) for name in MODEL_CHOICES},
             "with_flow": self.flow,
             "with_landmarks": self.landmarks,
         }
@@ -190,6 +214,10 @@ def train_model(
     weights with the lowest validation loss are kept and training stops after ``patience``
     evaluations without improvement. Without them the last weights are kept. Seeds torch with
     ``seed`` (weights, shuffling, crops), so a CPU run repeats exactly.
+
+    ``config.reproduce_eval_mode_fault`` trains from the second pass over ``train`` on in eval
+    mode (frozen batch-norm statistics, no dropout), as the public code does: its per-epoch
+    evaluation switches to eval mode and nothing switches back (``train.py:12, 94``).
     """
     if len(train) == 0:
         raise ValueError(f"{description}: no training samples")
@@ -219,8 +247,10 @@ def train_model(
     with tqdm(total=config.steps, desc=description, unit="step") as progress:
         while step < config.steps and stale < config.patience:
             train.set_epoch(epoch)
+            # The fault, when reproduced: after the first epoch the model never leaves eval mode.
+            training_mode = not (config.reproduce_eval_mode_fault and epoch > 0)
             for batch in loader:
-                model.train()
+                model.train(training_mode)
                 with autocast(device):
                     output = model(batch[inputs].to(device))
                     losses = mol_loss(output, batch_targets(batch, device), config.loss_weights,
