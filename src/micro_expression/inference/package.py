@@ -43,8 +43,13 @@ SERVING_ENVIRONMENT = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"
 SCORED, REJECTED = "scored", "rejected"
 PIP_REQUIREMENTS = (
     "torch", "numpy", "pandas", "pyarrow", "opencv-contrib-python-headless", "dlib-bin",
-    "face-recognition-models", "pillow", "scikit-image",
+    "face-recognition-models", "pillow", "kedro", "tqdm",
 )
+"""What the packaged code imports (pinned to this environment's versions when logged); the
+code itself travels with the model (``code_paths``), so it loads where the project is not
+installed."""
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+"""``micro_expression``: copied into every logged model."""
 
 
 def signature(classes: list[str]) -> ModelSignature:
@@ -232,6 +237,7 @@ def log_packaged_model(
             model_config=ServingLimits().as_config(),
             registered_model_name=registered_name,
             pip_requirements=[_pinned(name) for name in PIP_REQUIREMENTS],
+            code_paths=[str(PACKAGE_ROOT)],
             metadata={
                 "classes": list(checkpoint["classes"]),
                 "model": checkpoint["model"],

@@ -412,3 +412,58 @@ class served_model:  # noqa: N801 - used as a context manager, like open()
     def __exit__(self, *exc: object) -> None:
         os.killpg(self.server.pid, 15)
         self.server.wait(timeout=30)
+
+
+BARE_SCORING = """
+import ast, importlib.metadata, json, pathlib, sys
+import mlflow, pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+frames = json.loads(pathlib.Path(sys.argv[2]).read_text())
+scored = model.predict(pd.DataFrame({"frames": [frames]}))
+code = [m for m in sys.modules.values() if m.__name__.startswith("micro_expression")]
+imported = set()
+for module in code:
+    for node in ast.walk(ast.parse(pathlib.Path(module.__file__).read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.add(node.module.split(".")[0])
+owners = importlib.metadata.packages_distributions()
+print(json.dumps({"status": scored["status"].tolist(), "code": sorted({m.__file__ for m in code}),
+                  "distributions": sorted({d for name in imported for d in owners.get(name, [])})}))
+"""
+
+
+def test_the_registered_model_loads_and_scores_where_the_project_is_not_installed(
+        project, tmp_path):
+    """A venv that borrows this one's third-party packages but not the project (a .pth line
+    adds site-packages without running its editable-install hook): the model brings its own
+    code, and its requirements name every distribution that code imports."""
+    import sysconfig
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    site = next(bare.glob("lib/python*/site-packages"))
+    (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = str(bare / "bin" / "python")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    hidden = subprocess.run([python, "-c", "import micro_expression"], capture_output=True,
+                            cwd=tmp_path, env=env, check=False)
+    assert hidden.returncode != 0  # the project is not importable there
+
+    model = model_folder(project)
+    frames = tmp_path / "frames.json"
+    frames.write_text(json.dumps(encoded_frames(clip_folder(project))))
+    done = subprocess.run(
+        [python, "-c", BARE_SCORING, str(model), str(frames)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["status"] == ["scored"]
+    assert all(path.startswith(str(model / "code")) for path in found["code"]), found["code"][:3]
+    listed = {line.split("==")[0].lower()
+              for line in (model / "requirements.txt").read_text().splitlines()}
+    missing = {d for d in found["distributions"] if d.lower() not in listed}
+    # The project's own code travels in code/; MLflow pins itself.
+    assert missing <= {"micro_expression", "mlflow", "mlflow-skinny", "mlflow-tracing"}, missing
