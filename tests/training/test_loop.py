@@ -100,6 +100,18 @@ def test_reference_environment_reproduces_the_public_code_setup():
     assert parameters["preprocessing"]["alignment"] == "per_frame"
 
 
+def test_every_reference_choice_trains_at_small_widths(samples):
+    train, _ = samples
+    bootstrap_project(PROJECT)
+    parameters = _config_loader(PROJECT, "reference")["parameters"]["training"]
+    choices = {k: parameters[k] for k in ("variant", "init", "flow_layers", "batch_norm",
+                                          "landmark_output", "input", "loss_reduction")}
+    trained = train_model(train, None, 3, tiny(steps=2, **choices), seed=1)
+    assert trained.history["train_total"].notna().all()
+    tracked = {k: int(v) for k, v in trained.state_dict.items() if "num_batches_tracked" in k}
+    assert tracked["flow_net.encoder.stages.0.1.num_batches_tracked"] == 2 * 14
+
+
 def test_eval_mode_fault_freezes_batch_norm_after_the_first_epoch(samples):
     train, _ = samples  # 3 samples: one batch of 2 per epoch
     heads_off = {"flow": False, "landmarks": False}
