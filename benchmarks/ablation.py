@@ -24,20 +24,25 @@ row per arm and stabilisation.
 Prints Markdown tables, writes ``benchmarks/results/ablation.json`` (appended run by run: an
 interrupted benchmark resumes where it stopped) and ``benchmarks/results/difficulty_sweep.png``,
 and logs both to the project's MLflow store (experiment ``micro_expression_benchmarks``).
+``--project`` names another project to copy and log to; ``--output`` another records file,
+the figure and the workspaces going in its folder.
 
 Usage: ``python benchmarks/ablation.py [--arms ...] [--seeds 42 43 44] [--at default ...]
-[--sweep [--points ...]] [--stabilisation none ecc] [--threads N] [--fresh] [--report]``
+[--sweep [--points ...]] [--stabilisation none ecc] [--threads N] [--fresh] [--report]
+[--project PATH] [--output PATH]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +93,32 @@ SWEEP = {
 SWEEP_ARMS = ("full", "flow_baseline")
 
 
-def preprocessing_setting(name: str) -> str:
-    """A configured ``preprocessing.<name>`` (conf/base)."""
-    params = yaml.safe_load((ROOT / "conf" / "base" / "parameters_preprocessing.yml").read_text())
-    return str(params["preprocessing"][name])
+def preprocessing_setting(project: Path, name: str) -> str:
+    """A configured ``preprocessing.<name>`` (conf/base of ``project``)."""
+    path = project / "conf" / "base" / "parameters_preprocessing.yml"
+    return str(yaml.safe_load(path.read_text())["preprocessing"][name])
 
 
-def flow_targets() -> str:
-    """The configured flow-target brightness handling, which changes what flow arms learn."""
-    return preprocessing_setting("flow_brightness")
+@dataclass(frozen=True)
+class Study:
+    """What a run reads and writes: the project whose configuration the workspaces copy and
+    whose MLflow store gets the tables, and the records file, with the sweep figure and the
+    workspaces in its folder."""
+
+    project: Path
+    records: Path
+
+    @property
+    def figure(self) -> Path:
+        return self.records.with_name(FIGURE.name)
+
+    @property
+    def workspaces(self) -> Path:
+        return self.records.parent / WORKSPACES.name
+
+    def flow_targets(self) -> str:
+        """The configured flow-target brightness handling, which changes what flow arms learn."""
+        return preprocessing_setting(self.project, "flow_brightness")
 
 
 TARGET_FREE_ARMS = ("mer_only", "landmarks")
@@ -109,11 +131,11 @@ def stabilisation_of(record: dict[str, Any]) -> str:
     return record.get("stabilisation", "none")
 
 
-def current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def current(records: list[dict[str, Any]], study: Study) -> list[dict[str, Any]]:
     """Records valid for the configured flow targets, one per (point, arm, seed,
     stabilisation): measured with them, or from an arm that does not read them (the newest
     record wins)."""
-    targets = flow_targets()
+    targets = study.flow_targets()
     valid = {}
     for record in sorted(records, key=lambda r: r.get("flow_targets", "none") == targets):
         if record["arm"] in TARGET_FREE_ARMS or record.get("flow_targets", "none") == targets:
@@ -122,10 +144,12 @@ def current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(valid.values())
 
 
-def make_workspace(name: str, synthetic: dict[str, Any] | None = None) -> Path:
-    """A project copy (configuration only) with ``synthetic`` parameter overrides in conf/local."""
-    workspace = WORKSPACES / name
-    copy_configuration(ROOT, workspace)  # refreshed on every call: a resumed one runs today's
+def make_workspace(project: Path, workspaces: Path, name: str,
+                   synthetic: dict[str, Any] | None = None) -> Path:
+    """A copy of ``project`` (configuration only) in ``workspaces``, with ``synthetic``
+    parameter overrides in conf/local."""
+    workspace = workspaces / name
+    copy_configuration(project, workspace)  # refreshed on every call: a resumed one runs today's
     (workspace / "logs").mkdir(exist_ok=True)
     if synthetic:
         overrides = workspace / "conf" / "local" / "parameters_synthetic.yml"
@@ -171,42 +195,43 @@ def run_arm(workspace: Path, arm: str, seed: int, threads: int | None) -> dict[s
                for k in SCORE_COLUMNS}}
 
 
-def load_records() -> list[dict[str, Any]]:
-    return json.loads(RECORDS.read_text())["records"] if RECORDS.is_file() else []
+def load_records(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text())["records"] if path.is_file() else []
 
 
-def save_records(records: list[dict[str, Any]]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    RECORDS.write_text(json.dumps({"records": records}, indent=2))
+def save_records(records: list[dict[str, Any]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"records": records}, indent=2))
 
 
-def measured(records: list[dict[str, Any]], point: str, arm: str, seed: int,
+def measured(records: list[dict[str, Any]], study: Study, point: str, arm: str, seed: int,
              stabilisation: str) -> bool:
     """Whether the current records hold this (point, arm, seed, stabilisation)."""
     return any((r["point"], r["arm"], r["seed"], stabilisation_of(r))
-               == (point, arm, seed, stabilisation) for r in current(records))
+               == (point, arm, seed, stabilisation) for r in current(records, study))
 
 
-def measure(records: list[dict[str, Any]], workspace: Path, point: str, arm: str,
+def measure(records: list[dict[str, Any]], study: Study, workspace: Path, point: str, arm: str,
             seed: int, stabilisation: str, threads: int | None = None) -> None:
     """Run one (point, arm, seed, stabilisation) unless the records already hold it (the
     workspace's clips must have been prepared with that stabilisation); append and save."""
-    if measured(records, point, arm, seed, stabilisation):
+    if measured(records, study, point, arm, seed, stabilisation):
         return
-    row = {"point": point, "arm": arm, "seed": seed, "flow_targets": flow_targets(),
+    row = {"point": point, "arm": arm, "seed": seed, "flow_targets": study.flow_targets(),
            "stabilisation": stabilisation, **run_arm(workspace, arm, seed, threads)}
     records.append(row)
-    save_records(records)
+    save_records(records, study.records)
     print(f"{point} {arm} seed {seed} stabilisation {stabilisation}: "  # noqa: T201
           f"UF1 {row['uf1']:.3f} UAR {row['uar']:.3f} ({row['seconds']:.0f} s)", flush=True)
 
 
-def ablation_table(records: list[dict[str, Any]], point: str = "default") -> pd.DataFrame:
+def ablation_table(records: list[dict[str, Any]], study: Study,
+                   point: str = "default") -> pd.DataFrame:
     """Mean and standard deviation over seeds of each (arm, stabilisation) on one corpus
     (current targets)."""
     columns = ["arm", "stabilisation", "seed", *SCORE_COLUMNS, "seconds"]
     frame = pd.DataFrame([{**r, "stabilisation": stabilisation_of(r)}
-                          for r in current(records) if r["point"] == point]).reindex(
+                          for r in current(records, study) if r["point"] == point]).reindex(
         columns=columns)  # records kept from a table have only their scores
     groups = frame.groupby(["arm", "stabilisation"])
     table = groups[list(SCORE_COLUMNS) + ["seconds"]].agg(["mean", "std"])
@@ -215,21 +240,21 @@ def ablation_table(records: list[dict[str, Any]], point: str = "default") -> pd.
     return table.reindex([key for key in order if key in table.index])
 
 
-def sweep_table(records: list[dict[str, Any]], seed: int) -> pd.DataFrame:
+def sweep_table(records: list[dict[str, Any]], study: Study, seed: int) -> pd.DataFrame:
     """UF1 and UAR of MOL and the baseline at each sweep point (and the default corpus)."""
     points = {"default": (1.0, DEFAULT_JITTER, None), **SWEEP}
     rows = [
         {"point": r["point"], "amplitude_scale": points[r["point"]][0],
          "head_jitter_px": points[r["point"]][1], "arm": r["arm"],
          "stabilisation": stabilisation_of(r), "uf1": r["uf1"], "uar": r["uar"]}
-        for r in current(records)
+        for r in current(records, study)
         if r["point"] in points and r["arm"] in SWEEP_ARMS and r["seed"] == seed
         and points[r["point"]][2] is None
     ]
     return pd.DataFrame(rows)
 
 
-def plot_sweep(table: pd.DataFrame) -> None:
+def plot_sweep(table: pd.DataFrame, path: Path) -> None:
     """UF1 against amplitude (default jitter) and against head jitter (default amplitude)."""
     from matplotlib.figure import Figure
 
@@ -257,18 +282,21 @@ def plot_sweep(table: pd.DataFrame) -> None:
         axes.set_ylim(0.0, 1.02)
         axes.grid(alpha=0.3)
     jitter_axes.legend(loc="lower left", fontsize="x-small")
-    figure.savefig(FIGURE, dpi=120)
+    figure.savefig(path, dpi=120)
 
 
-def log_to_mlflow(ablations: dict[str, pd.DataFrame], sweep: pd.DataFrame | None) -> None:
+def log_to_mlflow(study: Study, ablations: dict[str, pd.DataFrame],
+                  sweep: pd.DataFrame | None) -> None:
     """The tables (and the sweep figure) as artifacts of one run in the project's store."""
     import mlflow
 
-    mlflow.set_tracking_uri(f"sqlite:///{ROOT / 'mlflow.db'}")
-    mlflow.set_experiment("micro_expression_benchmarks")
+    mlflow.set_tracking_uri(f"sqlite:///{study.project / 'mlflow.db'}")
+    # MLflow puts a new experiment's artifacts under ./mlruns: the project's, like its runs'.
+    with contextlib.chdir(study.project):
+        mlflow.set_experiment("micro_expression_benchmarks")
     with mlflow.start_run(run_name="ablation"):
-        mlflow.set_tag("flow_targets", flow_targets())
-        mlflow.log_artifact(str(RECORDS))
+        mlflow.set_tag("flow_targets", study.flow_targets())
+        mlflow.log_artifact(str(study.records))
         for point, table in ablations.items():
             mlflow.log_text(table.to_csv(), f"ablation_{point}.csv")
             for (arm, stabilisation), row in table.iterrows():
@@ -276,13 +304,13 @@ def log_to_mlflow(ablations: dict[str, pd.DataFrame], sweep: pd.DataFrame | None
                                   float(row[("uf1", "mean")]))
         if sweep is not None:
             mlflow.log_text(sweep.to_csv(index=False), "difficulty_sweep.csv")
-            mlflow.log_artifact(str(FIGURE))
+            mlflow.log_artifact(str(study.figure))
 
 
-def point_workspace(point: str) -> Path:
+def point_workspace(study: Study, point: str) -> Path:
     """The workspace of a corpus: the default one, or a sweep point's."""
     if point == "default":
-        return make_workspace("default")
+        return make_workspace(study.project, study.workspaces, "default")
     scale, jitter, corpus_seed = SWEEP[point]
     synthetic: dict[str, Any] = {
         "amplitude_px": [DEFAULT_AMPLITUDE[0] * scale, DEFAULT_AMPLITUDE[1] * scale],
@@ -290,12 +318,12 @@ def point_workspace(point: str) -> Path:
     }
     if corpus_seed is not None:
         synthetic["seed"] = corpus_seed
-    return make_workspace(point, synthetic)
+    return make_workspace(study.project, study.workspaces, point, synthetic)
 
 
-def print_ablation(point: str, table: pd.DataFrame) -> None:
+def print_ablation(study: Study, point: str, table: pd.DataFrame) -> None:
     """One Markdown table: mean ± standard deviation over seeds of each arm."""
-    print(f"\n{point} corpus, flow targets {flow_targets()}")  # noqa: T201
+    print(f"\n{point} corpus, flow targets {study.flow_targets()}")  # noqa: T201
     print("| arm | stabilisation | seeds | UF1 | UAR | accuracy | flow EPE (px) | landmark NME "  # noqa: T201
           "| s per run |")
     print("|---|---|---|---|---|---|---|---|---|")  # noqa: T201
@@ -321,7 +349,6 @@ def main() -> None:
     parser.add_argument("--points", nargs="+", choices=list(SWEEP), default=list(SWEEP),
                         help="sweep points to measure, in this order (default: all)")
     parser.add_argument("--stabilisation", nargs="+", choices=list(STABILISATIONS),
-                        default=[preprocessing_setting("stabilisation")],
                         help="preprocessing.stabilisation of the clips (default: configured)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per run (default: every core)")
@@ -329,21 +356,30 @@ def main() -> None:
                         help="forget earlier records and workspaces instead of resuming")
     parser.add_argument("--report", action="store_true",
                         help="measure nothing: tables, figure and MLflow run from the records")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="the Kedro project the workspaces copy and the tables are logged "
+                             "to (default: this one)")
+    parser.add_argument("--output", type=Path, default=RECORDS,
+                        help="the records (JSON); the figure and the workspaces go beside it")
     args = parser.parse_args()
+    study = Study(args.project.resolve(), args.output.resolve())
+    stabilisations = args.stabilisation or [preprocessing_setting(study.project, "stabilisation")]
     if args.fresh:
-        shutil.rmtree(WORKSPACES, ignore_errors=True)
-        RECORDS.unlink(missing_ok=True)
-    records = load_records()
+        shutil.rmtree(study.workspaces, ignore_errors=True)
+        study.records.unlink(missing_ok=True)
+    records = load_records(study.records)
 
     def measure_all(point: str, arms: list[str], seeds: list[int]) -> None:
-        workspace = point_workspace(point)
-        for stabilisation in args.stabilisation:
-            if all(measured(records, point, a, s, stabilisation) for a in arms for s in seeds):
+        workspace = point_workspace(study, point)
+        for stabilisation in stabilisations:
+            if all(measured(records, study, point, a, s, stabilisation)
+                   for a in arms for s in seeds):
                 continue
             prepare_corpus(workspace, stabilisation)
             for seed in seeds:
                 for arm in arms:
-                    measure(records, workspace, point, arm, seed, stabilisation, args.threads)
+                    measure(records, study, workspace, point, arm, seed, stabilisation,
+                            args.threads)
 
     if not args.report:
         for point in args.at:
@@ -353,30 +389,30 @@ def main() -> None:
     if args.sweep:
         for point in args.points if not args.report else ():
             measure_all(point, list(SWEEP_ARMS), args.seeds[:1])
-        sweep = sweep_table(records, args.seeds[0])
-        plot_sweep(sweep)
+        sweep = sweep_table(records, study, args.seeds[0])
+        plot_sweep(sweep, study.figure)
 
     ablations = {}  # the default corpus, and every corpus the arms ran on over several seeds
     for point in ("default", *SWEEP):
-        if any(r["point"] == point for r in current(records)):
-            table = ablation_table(records, point)
+        if any(r["point"] == point for r in current(records, study)):
+            table = ablation_table(records, study, point)
             if point == "default" or table[("seeds", "count")].max() > 1:
                 ablations[point] = table
     for point, table in ablations.items():
-        print_ablation(point, table)
+        print_ablation(study, point, table)
     if sweep is not None:
         print("\n| point | model | stabilisation | UF1 | UAR |\n|---|---|---|---|---|")  # noqa: T201
         for row in sweep.itertuples():
             uar = "-" if pd.isna(row.uar) else f"{row.uar:.3f}"
             print(f"| {row.point} | {row.arm} | {row.stabilisation} | {row.uf1:.3f} | "  # noqa: T201
                   f"{uar} |")
-        for r in current(records):
+        for r in current(records, study):
             if r["point"] == "corpus_seed_7":
                 uar = "-" if r.get("uar") is None else f"{r['uar']:.3f}"
                 print(f"corpus seed 7, {r['arm']}: UF1 {r['uf1']:.3f} UAR {uar}")  # noqa: T201
-        print(f"wrote {FIGURE}")  # noqa: T201
-    log_to_mlflow(ablations, sweep)
-    print(f"wrote {RECORDS}")  # noqa: T201
+        print(f"wrote {study.figure}")  # noqa: T201
+    log_to_mlflow(study, ablations, sweep)
+    print(f"wrote {study.records}")  # noqa: T201
 
 
 if __name__ == "__main__":
