@@ -1,8 +1,8 @@
 """Scale-out: training and evaluation of every LOSO fold, sequential against the Dask runner.
 
 In a throw-away project copy (``benchmarks/results/workspaces/scale_out``, the default generated
-corpus: 8 subjects, so 8 folds plus ``final``), the corpus is generated and preprocessed once,
-then `kedro run --pipelines training,evaluation` runs
+corpus: 8 subjects, so 8 folds plus ``final``), the corpus is generated, preprocessed and split
+once, then `kedro run --pipelines training,evaluation` runs
 
 * with the sequential runner,
 * with ``micro_expression.runner.DaskRunner`` on a LocalCluster of 1 worker, then of 2 workers,
@@ -14,8 +14,10 @@ fold's training (from its loss history), the Dask overhead per fold (Dask 1 work
 sequential, over the folds), the speed-up with 2 workers, and the seconds per training step,
 from which the README projects the 68-fold MEGC2019 composite on N workers.
 
-Prints a Markdown table and writes ``benchmarks/results/scale_out.json``.
-Usage: ``python benchmarks/scale_out.py [--steps 20] [--workers 1 2]``
+Prints a Markdown table and writes ``benchmarks/results/scale_out.json``; ``--project`` names
+another project to copy, ``--output`` another file (its workspace goes beside it).
+Usage: ``python benchmarks/scale_out.py [--steps 20] [--workers 1 2] [--project PATH]
+[--output PATH]``
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from ablation import kedro_run, make_workspace, prepare_corpus
+from ablation import WORKSPACES, kedro_run, make_workspace, prepare_corpus, preprocessing_setting
 from mlflow.tracking import MlflowClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,10 +87,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training steps per fold")
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2],
                         help="LocalCluster sizes to measure (one thread per worker)")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="the Kedro project the workspace copies (default: this one)")
+    parser.add_argument("--output", type=Path, default=RESULTS,
+                        help="the JSON written; the workspace goes beside it")
     args = parser.parse_args()
 
-    workspace = make_workspace("scale_out")
-    prepare_corpus(workspace)
+    project, output = args.project.resolve(), args.output.resolve()
+    workspace = make_workspace(project, output.parent / WORKSPACES.name, "scale_out")
+    prepare_corpus(workspace, preprocessing_setting(project, "stabilisation"))
+    kedro_run(workspace, "splitting", "--pipelines", "splitting")  # the folds the runs read
     rows = [measure(workspace, "sequential", args.steps)]
     for workers in args.workers:
         (workspace / "conf" / "local" / "dask.yml").write_text(
@@ -108,8 +116,8 @@ def main() -> None:
     summary = {"steps": args.steps, "runs": rows, "dask_overhead_s_per_fold": overhead,
                "machine": {"cpus": os.cpu_count(),
                            "python": platform.python_version()}}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=2))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(summary, indent=2))
 
     print("\n| runner | wall (s) | folds | training s per fold | speed-up | s per step |")  # noqa: T201
     print("|---|---|---|---|---|---|")  # noqa: T201
@@ -117,7 +125,7 @@ def main() -> None:
         print(f"| {row['runner']} | {row['wall_s']:.1f} | {row['folds']} | "  # noqa: T201
               f"{row['train_s_mean']:.1f} | {row.get('speed_up', 1.0):.2f} | {row['step_s']:.3f} |")
     print(f"Dask overhead per fold (1 worker - sequential): {overhead} s")  # noqa: T201
-    print(f"wrote {RESULTS}")  # noqa: T201
+    print(f"wrote {output}")  # noqa: T201
 
 
 if __name__ == "__main__":
