@@ -16,7 +16,8 @@ class MOLWidths:
     stack: tuple[int, ...]
     """Conv stack widths, one stride-2 block each; the last is C, the F5C feature channels."""
     flow_encoder: tuple[int, ...]
-    """FlowNetC encoder widths, one stride-2 conv each (kernels 7, then 5)."""
+    """FlowNetC encoder widths, one stride-2 conv each (kernels 7, then 5; with the reference
+    flow layers 6, 4, 2)."""
     flow_redirect: int
     """1x1 projection of the first frame's encoder features, concatenated with the correlation."""
     flow_fuse: int
@@ -80,7 +81,8 @@ class MOLWidths:
 
 
 PRESETS: dict[str, MOLWidths] = {
-    # The reference setup: FlowNetC widths, 128-channel F5C features; about 44 M parameters.
+    # The reference setup's widths: FlowNetC's, 128-channel F5C features; 44.8 M parameters
+    # (44.1 M with the reference variant and flow layers, as the public code).
     "paper": MOLWidths(
         stack=(32, 64, 128),
         flow_encoder=(64, 128, 256),
