@@ -9,11 +9,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.pipeline import node
+from kedro_datasets.pandas import ParquetDataset
 from mlflow.tracking import MlflowClient
 
 import micro_expression
 from micro_expression.cluster import run_on_cluster
 from micro_expression.hooks import LineageHooks
+from micro_expression.lineage.ancestry import CLIP_HASHES_ARTIFACT, STAMP_ATTR
 from micro_expression.lineage.tables import TRACKED_TABLES
 from tests.kedro_project import copy_project, kedro_run
 from tests.readers.fixtures import write_casme2
@@ -136,3 +139,72 @@ def test_folds_reading_a_table_at_once_on_dask_record_it_once(monkeypatch, sqlit
         "preprocessed_index"].digest(table)
     assert len(client.get_metric_history(run.info.run_id, "preprocessed_index.rows")) == 1
     assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["preprocessed_index"]
+
+
+def _clip_index(**hashes):
+    clips = sorted(hashes)
+    return pd.DataFrame({"clip_id": clips, "subject": [c.split("/")[0] for c in clips],
+                         "content_hash": [hashes[c] for c in clips],
+                         "label": "positive", "label_id": 1})
+
+
+def _preprocess(clip_index):
+    return clip_index.assign(content_key="k-" + clip_index["content_hash"], n_samples=8)
+
+
+@pytest.fixture
+def preprocessed_apart(tmp_path, sqlite_tracking):
+    """A run that reads a clip index and saves the preprocessed index made from it, through
+    the catalog's Parquet dataset; (the clip index, the dataset, that run's id)."""
+    clip_index = _clip_index(**{"sub01/EP01": "h1", "sub02/EP02": "h2"})
+    dataset = ParquetDataset(filepath=str(tmp_path / "preprocessed_index.parquet"))
+    preprocess = node(_preprocess, "clip_index", "preprocessed_index", name="preprocess")
+    hooks = LineageHooks()
+    with mlflow.start_run(experiment_id=sqlite_tracking) as making:
+        hooks.after_dataset_loaded("clip_index", clip_index)
+        preprocessed = _preprocess(clip_index)
+        hooks.before_dataset_saved("preprocessed_index", preprocessed, preprocess)
+        dataset.save(preprocessed)
+        hooks.after_dataset_saved("preprocessed_index", preprocessed)
+    return clip_index, dataset, making.info.run_id
+
+
+def test_a_run_that_reads_preprocessed_data_inherits_the_clip_index_it_was_made_from(
+    preprocessed_apart, sqlite_tracking, tmp_path
+):
+    clip_index, dataset, making = preprocessed_apart
+    with mlflow.start_run(experiment_id=sqlite_tracking) as training:  # reads no clip index
+        loaded = dataset.load()
+        LineageHooks().after_dataset_loaded("preprocessed_index", loaded)
+    client = MlflowClient()
+    tags = client.get_run(training.info.run_id).data.tags
+    assert tags["clip_index_digest"] == TRACKED_TABLES["clip_index"].digest(clip_index)
+    assert tags["lineage.clip_index"].startswith("from preprocessed_index ")
+    assert tags["lineage.clip_index"].endswith(f"written by run {making}")
+    assert "lineage.conflict" not in tags
+    assert STAMP_ATTR not in loaded.attrs  # the node gets the table as it was made
+    hashes = pd.read_csv(client.download_artifacts(training.info.run_id, CLIP_HASHES_ARTIFACT,
+                                                   str(tmp_path)))
+    assert dict(zip(hashes.clip_id, hashes.content_hash)) == {"sub01/EP01": "h1",
+                                                              "sub02/EP02": "h2"}
+    made = client.get_run(making).data.tags  # the making run read the clip index itself
+    assert made["clip_index_digest"] == tags["clip_index_digest"]
+    assert "lineage.clip_index" not in made
+
+
+@pytest.mark.parametrize("clip_index_first", [True, False])
+def test_a_run_reading_another_clip_index_than_its_data_was_made_from_says_so(
+    preprocessed_apart, sqlite_tracking, clip_index_first
+):
+    _, dataset, _ = preprocessed_apart
+    newer = _clip_index(**{"sub01/EP01": "h1-new", "sub02/EP02": "h2"})
+    hooks = LineageHooks()
+    with mlflow.start_run(experiment_id=sqlite_tracking) as run:  # ingestion,training
+        loads = [("clip_index", newer), ("preprocessed_index", dataset.load())]
+        for name, table in loads if clip_index_first else loads[::-1]:
+            hooks.after_dataset_loaded(name, table)
+    tags = MlflowClient().get_run(run.info.run_id).data.tags
+    assert tags["clip_index_digest"] == TRACKED_TABLES["clip_index"].digest(newer)
+    assert "lineage.clip_index" not in tags  # the digest is the run's own
+    assert "clip_index" in tags["lineage.conflict"]
+    assert TRACKED_TABLES["clip_index"].digest(newer)[:12] in tags["lineage.conflict"]

@@ -7,6 +7,7 @@ import shlex
 import sys
 import tempfile
 import warnings
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,19 @@ from kedro.framework.hooks import hook_impl
 
 from micro_expression.cluster import one_at_a_time
 from micro_expression.lineage import code_version, environment_versions
+from micro_expression.lineage.ancestry import (
+    CLIP_HASHES_ARTIFACT,
+    CLIP_INDEX,
+    CONFLICT_TAG,
+    Descent,
+    clip_hashes,
+    inherited_tag,
+    made_from,
+    own_descent,
+    stamp,
+    stamped_descent,
+    take_stamp,
+)
 from micro_expression.lineage.naming import run_name
 from micro_expression.lineage.relocate import relocate_store, store_path
 from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
@@ -116,11 +130,19 @@ class LineageHooks:
     """Names each MLflow run after what it did, tags it with its code and environment, and
     digests the tracked tables it reads or writes.
 
+    A tracked table a node saves is stamped with what it was made from (the digests of the
+    node's tracked inputs and of their ancestors, and the per-clip hashes of their clip
+    index: :mod:`micro_expression.lineage.ancestry`); a run that reads a stamped table
+    inherits the digests of the tables it did not read itself, so every run names the clip
+    index its data descends from.
+
     Runs after kedro-mlflow's hooks (``trylast``), so the run they open is active.
     """
 
     def __init__(self) -> None:
-        self._logged: set[str] = set()
+        self._seen: dict[str, tuple[str, Descent]] = {}
+        """``{table: (digest, descent)}`` of the tracked tables this process read or wrote
+        in this run."""
         self._dataset: dict[str, Any] = {}
         self._catalog: Any = None
         self._project_path = Path.cwd()
@@ -140,7 +162,7 @@ class LineageHooks:
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        self._logged.clear()
+        self._seen.clear()
         self._catalog = catalog
         self._project_path = Path(run_params.get("project_path") or ".")
         about_data = bool(DATA_INPUTS & set(pipeline.all_inputs() | pipeline.all_outputs()))
@@ -171,6 +193,17 @@ class LineageHooks:
         )
         mlflow.set_tags(tags)
 
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        """Stamp a tracked table made from tracked tables with its descent (the node's
+        inputs were loaded, so recorded, by this process)."""
+        tracked = TRACKED_TABLES.get(dataset_name)
+        parents = {name: self._seen[name] for name in node.inputs if name in self._seen}
+        if tracked is None or not parents or not isinstance(data, pd.DataFrame):
+            return
+        run = mlflow.active_run()
+        stamp(data, tracked.digest(data), made_from(parents, run.info.run_id if run else None))
+
     @hook_impl(trylast=True)
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
         self._record(dataset_name, data)
@@ -183,25 +216,43 @@ class LineageHooks:
 
     def _record(self, name: str, data: Any) -> None:
         tracked = TRACKED_TABLES.get(name)
-        if tracked is None or name in self._logged or mlflow.active_run() is None:
+        if tracked is None or not isinstance(data, pd.DataFrame):
             return
-        if not isinstance(data, pd.DataFrame):
+        found = take_stamp(data)
+        if name in self._seen:
             return
-        self._logged.add(name)
         digest = tracked.digest(data)
+        descent = stamped_descent(found, digest) or own_descent(name, data)
+        self._seen[name] = (digest, descent)
+        if mlflow.active_run() is None:
+            return
         run_id = mlflow.active_run().info.run_id
         # Folds on Dask workers load the same table at the same moment: one records it, the
-        # others find its tag (two concurrent set_tag calls on sqlite can collide).
-        with one_at_a_time(f"lineage-{run_id}-{name}"):
-            if mlflow.MlflowClient().get_run(run_id).data.tags.get(f"{name}_digest") == digest:
-                return  # recorded by another process of this run (a Dask worker)
-            self._log_table_lineage(name, data, tracked, digest)
+        # others find its tags (two concurrent set_tag calls on sqlite can collide). One lock
+        # per run: a table's record writes the tags of the tables it descends from.
+        with one_at_a_time(f"lineage-{run_id}"):
+            tags = mlflow.MlflowClient().get_run(run_id).data.tags
+            own = tags.get(f"{name}_digest") == digest and inherited_tag(name) not in tags
+            if not own:  # else another process of this run recorded it
+                self._log_table_lineage(name, data, tracked, digest, tags)
+            _inherit(name, digest, descent, tags)
 
     def _log_table_lineage(
-        self, name: str, data: pd.DataFrame, tracked: TrackedTable, digest: str
+        self, name: str, data: pd.DataFrame, tracked: TrackedTable, digest: str,
+        tags: dict[str, str],
     ) -> None:
-        """The table's digest tag, row and class counts, and dataset input, into the run."""
+        """The table's digest tag, row and class counts, and dataset input, into the run (and
+        a clip index's per-clip hashes)."""
+        inherited = tags.get(inherited_tag(name))
+        if inherited is not None:  # inherited from another input before the run read it
+            recorded = tags[f"{name}_digest"]
+            if recorded != digest:  # its other inputs were made from another table
+                mlflow.set_tag(CONFLICT_TAG, f"this run's {name} is {digest[:12]}, but it "
+                                             f"inherited {name} {recorded[:12]} {inherited}")
+            mlflow.delete_tag(inherited_tag(name))  # the digest tag is the run's own now
         mlflow.set_tag(f"{name}_digest", digest)
+        if name == CLIP_INDEX:
+            _log_clip_hashes(clip_hashes(data))
         metrics = {f"{name}.rows": len(data)}
         if "subject" in data.columns:
             metrics[f"{name}.subjects"] = data["subject"].nunique()
@@ -235,6 +286,38 @@ class LineageHooks:
             return str(path.resolve().relative_to(self._project_path.resolve()))
         except ValueError:
             return str(path)
+
+
+def _inherit(name: str, digest: str, descent: Descent, tags: dict[str, str]) -> None:
+    """Tag the run with the digests of the tables ``name`` was made from that it did not
+    read itself (and the per-clip hashes of their clip index); a table it did read with
+    another digest is a conflict."""
+    for table, inherited in descent.ancestors.items():
+        recorded = tags.get(f"{table}_digest")
+        if recorded == inherited:
+            continue
+        if recorded is not None:
+            mlflow.set_tag(CONFLICT_TAG, f"{name} {digest[:12]} was made from {table} "
+                                         f"{inherited[:12]}, but this run's {table} is "
+                                         f"{recorded[:12]}")
+            continue
+        mlflow.set_tags({
+            f"{table}_digest": inherited,
+            inherited_tag(table): f"from {name} {digest[:12]}, written by run "
+                                  f"{descent.run_id or 'unknown'}",
+        })
+        if table == CLIP_INDEX and descent.clip_hashes:
+            _log_clip_hashes(descent.clip_hashes)
+
+
+def _log_clip_hashes(hashes: Mapping[str, str]) -> None:
+    """``{clip_id: content_hash}`` as the active run's :data:`CLIP_HASHES_ARTIFACT`."""
+    folder, filename = CLIP_HASHES_ARTIFACT.rsplit("/", 1)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / filename
+        table = pd.DataFrame(sorted(hashes.items()), columns=["clip_id", "content_hash"])
+        table.to_csv(path, index=False)
+        mlflow.log_artifact(str(path), artifact_path=folder)
 
 
 def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:

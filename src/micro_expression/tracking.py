@@ -57,7 +57,7 @@ REGISTERED_MODELS = {
 }
 """Registry name of the final model of each ``training.model``."""
 MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
-LINEAGE_TAG_PREFIXES = ("git_", "version.", "dataset.", "kedro_session_id")
+LINEAGE_TAG_PREFIXES = ("git_", "version.", "dataset.", "kedro_session_id", "lineage.")
 LINEAGE_TAG_SUFFIX = "_digest"
 SCORES_PREFIX = "loso.overall."
 FINAL_TRAIN_NODE = f"{FINAL_FOLD}.{TRAIN_NODE}"
