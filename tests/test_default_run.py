@@ -190,12 +190,21 @@ def test_lineage_command_follows_a_moved_project_and_catches_changed_data(tiny_r
     csv = client.download_artifacts(parent.info.run_id, "ingestion/clip_index.csv", str(tmp_path))
     assert len(pd.read_csv(csv)) == 9
 
+    hashes = client.download_artifacts(parent.info.run_id, "lineage/clip_hashes.csv",
+                                       str(tmp_path))
+    assert len(pd.read_csv(hashes)) == 9  # the run's per-clip content hashes
+
     frame = next((moved / "data/01_raw/synthetic").rglob("*.jpg"))
     image = cv2.imread(str(frame))
     cv2.imwrite(str(frame), 255 - image)
+    index = pd.read_parquet(moved / "data/02_intermediate/clip_index.parquet")
+    relative = str(frame.relative_to(moved))
+    (clip,) = [row.clip_id for row in index.itertuples()
+               if any(path.endswith(relative) for path in row.frame_paths)]
     result = _lineage(moved, parent.info.run_id)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "raw dataset (synthetic)   CHANGED" in result.stdout
+    assert f"changed  {clip}" in result.stdout  # the clip whose frame changed, by name
     assert "clip_index                unchanged" in result.stdout
     assert "DATA CHANGED since this run: raw dataset (synthetic)" in result.stdout
 

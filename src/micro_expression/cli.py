@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from micro_expression.lineage.ancestry import CLIP_INDEX, clip_hashes
 from micro_expression.lineage.audit import (
     Lineage,
     changed_parameters,
+    clip_changes,
     dataset_parameters,
     read_lineage,
 )
@@ -26,6 +31,18 @@ from micro_expression.lineage.tables import TRACKED_TABLES
 # Kedro and kedro-mlflow call an omegaconf function that omegaconf now deprecates: noise in
 # an audit's output, and nothing the user can act on.
 warnings.filterwarnings("ignore", "register_new_resolver", UserWarning)
+
+EXIT_CHANGED, EXIT_NOT_FOUND, EXIT_NOT_CHECKED = 1, 2, 3
+CLIPS_LISTED = 20
+"""Clips named per kind of change (added, removed, changed); the rest are counted."""
+
+
+@dataclass
+class DataCheck:
+    """What an audit found: the tables that changed, and what it could not check."""
+
+    changed: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
 
 
 @click.group(name="micro_expression")
@@ -40,9 +57,11 @@ def cli() -> None:
               help="Read the raw dataset again and digest the clip index it gives.")
 def lineage(target: str, env: str | None, rescan: bool) -> None:
     """Print the lineage of TARGET (models:/name/version, models:/name@alias,
-    models:/name[/latest], runs:/<id> or a run id) and check that the data on disk still
-    has the digests it was made from. Exit status 1 when a table changed, 2 when TARGET
-    cannot be found. Runs of the store whose process is gone are marked FAILED first."""
+    models:/name[/latest], runs:/<id> or a run id) and check that the data on disk, down to
+    the raw frames, still has the digests it was made from, naming the clips that changed.
+    Exit status 1 when data changed, 2 when TARGET cannot be found, 3 when nothing was found
+    changed but part of the chain could not be checked. Runs of the store whose process is
+    gone are marked FAILED first."""
     import mlflow
 
     project = Path.cwd()
@@ -60,13 +79,17 @@ def lineage(target: str, env: str | None, rescan: bool) -> None:
             found = read_lineage(client, target)
         except (LookupError, mlflow.exceptions.MlflowException) as error:
             click.echo(f"cannot follow {target}: {error}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_NOT_FOUND)
         _print_chain(found, context.params)
-        mismatched = _check_data(found, project, env, rescan)
-    if mismatched:
-        click.echo(f"\nDATA CHANGED since this run: {', '.join(mismatched)}")
-        sys.exit(1)
-    click.echo("\ndata unchanged since this run")
+        check = _check_data(found, project, env, rescan)
+    if check.changed:
+        click.echo(f"\nDATA CHANGED since this run: {', '.join(check.changed)}")
+        sys.exit(EXIT_CHANGED)
+    if check.unchecked:
+        click.echo(f"\nDATA NOT CHECKED to the raw dataset: {'; '.join(check.unchecked)}")
+        sys.exit(EXIT_NOT_CHECKED)
+    skipped = "" if rescan else " (the raw dataset was not read again: --no-rescan)"
+    click.echo(f"\ndata unchanged since this run{skipped}")
 
 
 @cli.command(name="relocate-store")
@@ -118,7 +141,10 @@ def _print_chain(found: Lineage, defaults: dict[str, Any]) -> None:
         logged = found.table_runs.get(name)
         where = (f"  tables in run {logged.info.run_name} [{logged.info.run_id[:8]}]"
                  if logged else "")
-        click.echo(f"           {name:<25} sha256 {digest[:16]}…{where}")
+        inherited = f"  inherited {found.inherited(name)}" if found.inherited(name) else ""
+        click.echo(f"           {name:<25} sha256 {digest[:16]}…{inherited}{where}")
+    if found.clip_hashes is not None:
+        click.echo(f"           content hashes of {len(found.clip_hashes)} clips recorded")
     if found.folds:
         scores = [f"{f.info.run_name} {f.data.metrics['test_uf1']:.3f}"
                   for f in found.folds if "test_uf1" in f.data.metrics]
@@ -130,38 +156,80 @@ def _print_chain(found: Lineage, defaults: dict[str, Any]) -> None:
                                            for k, v in sorted(overall.items())))
 
 
-def _check_data(found: Lineage, project: Path, env: str | None, rescan: bool) -> list[str]:
-    """Digest the tables on disk (and, with ``rescan``, the raw dataset) again; the names
-    of those that no longer match the run."""
+def _check_data(found: Lineage, project: Path, env: str | None, rescan: bool) -> DataCheck:
+    """Digest the tables on disk (and, with ``rescan``, the raw dataset) again, and say
+    which no longer match the run and what could not be checked."""
     click.echo("\nchecking the data on disk against the run's digests")
+    check = DataCheck()
+    if found.conflict:
+        click.echo(f"  {'the run':<25} CONTRADICTS ITSELF: {found.conflict}")
+        check.changed.append("the run's own inputs")
     dataset = dataset_parameters(found.run.data.tags)
     runtime = {"dataset": {k: v for k, v in dataset.items() if k in ("name", "root", "roots",
                                                                      "classes")}}
-    mismatched = []
     with KedroSession.create(project_path=project, env=env, runtime_params=runtime) as session:
         catalog = session.load_context().catalog
         for name, recorded in found.digests.items():
-            try:
-                now = TRACKED_TABLES[name].digest(catalog.load(name))
-            except Exception as error:  # a missing or unreadable table is a mismatch
-                click.echo(f"  {name:<25} cannot be read now: {error}")
-                mismatched.append(name)
-                continue
-            _report(name, recorded, now, mismatched)
-        if rescan and "clip_index" in found.digests and dataset.get("name"):
-            from micro_expression.pipelines.ingestion.nodes import build_clip_index
+            _check_table(found, name, recorded, catalog, check)
+        if rescan and CLIP_INDEX in found.digests:
+            _check_raw(found, dataset, catalog, check)
+    untraced = found.untraced()
+    if untraced:
+        check.unchecked.append(untraced)
+    for reason in check.unchecked:
+        click.echo(f"  NOT CHECKED: {reason}")
+    return check
 
-            label = f"raw dataset ({dataset['name']})"
-            try:
-                index, _ = build_clip_index(catalog.load("raw_dataset"),
-                                            _ingestion_params(found.run, catalog))
-                now = TRACKED_TABLES["clip_index"].digest(index)
-            except Exception as error:
-                click.echo(f"  {label:<25} cannot be read now: {error}")
-                mismatched.append(label)
-            else:
-                _report(label, found.digests["clip_index"], now, mismatched)
-    return mismatched
+
+def _check_table(found: Lineage, name: str, recorded: str, catalog: Any,
+                 check: DataCheck) -> None:
+    """Digest table ``name`` on disk again (a missing or unreadable table has changed)."""
+    try:
+        table = catalog.load(name)
+        now = TRACKED_TABLES[name].digest(table)
+    except Exception as error:
+        click.echo(f"  {name:<25} cannot be read now: {error}")
+        check.changed.append(name)
+        return
+    if _report(name, recorded, now, check.changed) and name == CLIP_INDEX:
+        _report_clips(found.clip_hashes, table)
+
+
+def _check_raw(found: Lineage, dataset: dict[str, Any], catalog: Any, check: DataCheck) -> None:
+    """Read the raw dataset again, index it as ingestion does, and compare the index with
+    the run's clip index: its digest, then clip by clip."""
+    if not dataset.get("name"):
+        check.unchecked.append("the run names no dataset (no dataset.* tags) to read again")
+        return
+    from micro_expression.pipelines.ingestion.nodes import build_clip_index
+
+    label = f"raw dataset ({dataset['name']})"
+    try:
+        index, _ = build_clip_index(catalog.load("raw_dataset"),
+                                    _ingestion_params(found.run, catalog))
+        now = TRACKED_TABLES[CLIP_INDEX].digest(index)
+    except Exception as error:
+        click.echo(f"  {label:<25} cannot be read now: {error}")
+        check.changed.append(label)
+        return
+    if _report(label, found.digests[CLIP_INDEX], now, check.changed):
+        _report_clips(found.clip_hashes, index)
+
+
+def _report_clips(recorded: Mapping[str, str] | None, now: pd.DataFrame) -> None:
+    """Name the clips added, removed or changed between the run's clip index and ``now``."""
+    if recorded is None:
+        click.echo("      the run holds no per-clip content hashes: the clips cannot be named")
+        return
+    changes = clip_changes(recorded, clip_hashes(now))
+    if not any(changes.values()):
+        click.echo("      no clip was added, removed or changed: what changed is in the coding "
+                   "sheet or the ingestion settings (labels, frame ranges, frame sizes)")
+    for kind, clips in changes.items():
+        for clip in clips[:CLIPS_LISTED]:
+            click.echo(f"      {kind:<8} {clip}")
+        if len(clips) > CLIPS_LISTED:
+            click.echo(f"      {kind:<8} ... and {len(clips) - CLIPS_LISTED} more clips")
 
 
 def _ingestion_params(run: Any, catalog: Any) -> dict[str, Any]:
@@ -171,12 +239,14 @@ def _ingestion_params(run: Any, catalog: Any) -> dict[str, Any]:
     return {**catalog.load("params:ingestion"), **recorded}
 
 
-def _report(name: str, recorded: str, now: str, mismatched: list[str]) -> None:
+def _report(name: str, recorded: str, now: str, changed: list[str]) -> bool:
+    """Print whether ``name`` still has its recorded digest; whether it changed."""
     same = recorded == now
     click.echo(f"  {name:<25} {'unchanged' if same else 'CHANGED'}  "
                f"(run {recorded[:12]}, now {now[:12]})")
     if not same:
-        mismatched.append(name)
+        changed.append(name)
+    return not same
 
 
 def _indent(text: str) -> str:

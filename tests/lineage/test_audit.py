@@ -1,10 +1,13 @@
 """Reading lineage back: parameters against defaults, dataset tags, model URIs."""
 
 import mlflow
+import pandas as pd
 import pytest
 
+from micro_expression.lineage.ancestry import CLIP_HASHES_ARTIFACT
 from micro_expression.lineage.audit import (
     changed_parameters,
+    clip_changes,
     dataset_parameters,
     read_lineage,
     resolve_target,
@@ -62,3 +65,44 @@ def test_an_unknown_model_is_a_lookup_error(store):
     client, _ = store
     with pytest.raises(LookupError, match="no version of model 'nope'"):
         resolve_target(client, "models:/nope")
+
+
+def _log_csv(client, run_id, path, table, scratch):
+    folder, name = path.rsplit("/", 1)
+    (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(scratch / name, index=False)
+    client.log_artifact(run_id, str(scratch / name), artifact_path=folder)
+
+
+def test_the_per_clip_hashes_come_from_the_run_else_from_the_run_that_logged_its_clip_index(
+    store, tmp_path
+):
+    client, run = store
+    experiment = run.info.experiment_id
+    hashes = pd.DataFrame({"clip_id": ["sub01/EP01"], "content_hash": ["0123"]})
+    assert read_lineage(client, run.info.run_id).clip_hashes is None
+    ingestion = client.create_run(experiment, tags={"clip_index_digest": "ab" * 32})
+    _log_csv(client, ingestion.info.run_id, "ingestion/clip_index.csv",
+             hashes.assign(frame_paths="['x.jpg']"), tmp_path / "a")
+    assert read_lineage(client, run.info.run_id).clip_hashes == {"sub01/EP01": "0123"}
+    _log_csv(client, run.info.run_id, CLIP_HASHES_ARTIFACT,
+             hashes.assign(content_hash="0456"), tmp_path / "b")
+    assert read_lineage(client, run.info.run_id).clip_hashes == {"sub01/EP01": "0456"}
+
+
+def test_a_run_without_a_clip_index_cannot_be_traced_to_the_raw_data(store):
+    client, run = store
+    assert read_lineage(client, run.info.run_id).untraced() is None
+    training = client.create_run(run.info.experiment_id,
+                                 tags={"preprocessed_index_digest": "cd" * 32})
+    untraced = read_lineage(client, training.info.run_id).untraced()
+    assert "records no clip index" in untraced and "its preprocessed_index carries" in untraced
+
+
+def test_clip_changes_name_added_removed_and_changed_clips():
+    recorded = {"sub01/EP01": "h1", "sub02/EP02": "h2", "sub03/EP04_01": "h3"}
+    now = {"sub01/EP01": "h1", "sub03/EP04_01": "h3-new", "sub04/EP05": "h5"}
+    assert clip_changes(recorded, now) == {
+        "added": ["sub04/EP05"], "removed": ["sub02/EP02"], "changed": ["sub03/EP04_01"],
+    }
+    assert not any(clip_changes(recorded, dict(recorded)).values())
