@@ -124,10 +124,14 @@ def write_garbage(path: Path) -> Path:
 
 
 def write_sheet(path: Path, header: Sequence[str | None], rows: list[list[Any]],
-                preamble: Sequence[Sequence[Any]] = (), header_row: int = 1) -> Path:
-    """An .xlsx whose header sits on spreadsheet row ``header_row`` below ``preamble``."""
+                preamble: Sequence[Sequence[Any]] = (), header_row: int = 1,
+                title: str | None = None) -> Path:
+    """An .xlsx whose header sits on spreadsheet row ``header_row`` below ``preamble``, on a
+    worksheet named ``title`` (openpyxl's default name when None)."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    if title:
+        sheet.title = title
     for r, values in enumerate(preamble, start=1):
         for c, value in enumerate(values, start=1):
             sheet.cell(row=r, column=c, value=value)
@@ -213,4 +217,47 @@ def write_smic(root: Path, clips: list[dict[str, Any]] | None = None,
             numbers = range(clip["first"], clip["first"] + clip["n_frames"])
         for n in numbers:
             write_jpeg(folder / f"image{n:06d}.jpg", image(folder.name, n))
+    return root
+
+
+CASME3_SHEET = "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx"
+CASME3_HEADER = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class",
+                 "emotion"]
+CASME3_CLIPS: list[dict[str, Any]] = [
+    # Two micro-expressions of one video (a); frames 9..12 come before 10.. in name order.
+    {"subject": "spNO.1", "filename": "a", "onset": 9, "apex": 10, "offset": 12,
+     "emotion": "happy"},
+    {"subject": "spNO.1", "filename": "a", "onset": 30, "apex": 30, "offset": 32,
+     "emotion": "disgust"},
+    {"subject": "spNO.1", "filename": "b", "onset": 14, "apex": 15, "offset": 17,
+     "emotion": "surprise"},
+    {"subject": "spNO.2", "filename": "c", "onset": 20, "apex": 21, "offset": 23,
+     "emotion": "sad"},
+    {"subject": "spNO.2", "filename": "d", "onset": 40, "apex": 42, "offset": 43,
+     "emotion": "Others"},
+]
+
+
+def write_casme3(root: Path, clips: list[dict[str, Any]] | None = None,
+                 sheet_folder: str | None = None, depth: bool = True,
+                 image: ImageMaker = noise_image) -> Path:
+    """A CAS(ME)^3 Part A tree: the ME sheet (worksheet ``label``) in ``root`` (or
+    ``root/<sheet_folder>``), colour frames ``root/<Subject>/<Filename>/color/<N>.jpg`` (not
+    zero-padded) and, with ``depth``, 16-bit ``depth/<N>.png`` beside them. Clips of one
+    video share its folder."""
+    clips = CASME3_CLIPS if clips is None else clips
+    for clip in clips:
+        video = root / clip["subject"] / clip["filename"]
+        for n in _frame_numbers(clip, video / "color"):
+            write_jpeg(video / "color" / f"{n}.jpg", image(f"{clip['subject']}/{video.name}", n))
+            if depth:
+                (video / "depth").mkdir(exist_ok=True)
+                cv2.imwrite(str(video / "depth" / f"{n}.png"), np.full((8, 8), 900, np.uint16))
+    rows = [
+        [c["subject"], c["filename"], c["onset"], c["apex"], c["offset"],
+         c.get("action_units", "AU12"), c.get("objective_class", "1"), c["emotion"]]
+        for c in clips
+    ]
+    sheet = root / sheet_folder / CASME3_SHEET if sheet_folder else root / CASME3_SHEET
+    write_sheet(sheet, CASME3_HEADER, rows, title="label")
     return root

@@ -68,3 +68,30 @@ def test_unknown_name_and_class_count():
         scheme_for("megc", 3)
     with pytest.raises(ValueError, match=r"dataset.classes=7 .* it offers dataset.classes=3 or 5"):
         scheme_for("casme2", 7)
+
+
+@pytest.mark.parametrize(
+    ("classes", "labels"),
+    [
+        (3, {"disgust": "negative", "fear": "negative", "anger": "negative", "sad": "negative",
+             "happy": "positive", "surprise": "surprise", "Others": None}),
+        (4, {"sad": "negative", "happy": "positive", "surprise": "surprise", "Others": "others",
+             "others": "others"}),
+        (7, {"happy": "happy", "sad": "sad", "Others": "others", "anger": "anger"}),
+    ],
+)
+def test_casme3_schemes(classes, labels):
+    scheme = scheme_for("casme3", classes)
+
+    assert len(scheme.classes) == classes
+    assert {emotion: scheme.label("casme3", emotion) for emotion in labels} == labels
+
+
+def test_casme3_offers_three_four_and_seven_classes():
+    with pytest.raises(ValueError, match=r"dataset.classes=5 .* 'casme3': it offers "
+                                         r"dataset.classes=3, 4 or 7$"):
+        scheme_for("casme3", 5)
+
+
+def test_the_composite_keeps_to_its_three_datasets():
+    assert set(scheme_for("composite", 3).mapping) == {"casme2", "samm", "smic"}

@@ -58,8 +58,8 @@ def test_missing_root_names_the_folder(tmp_path):
 
 
 def test_unknown_dataset_name_lists_the_valid_ones(tmp_path):
-    with pytest.raises(ValueError, match=r"'casme3'.*synthetic, casme2, samm, smic, composite"):
-        read_source("casme3", tmp_path)
+    with pytest.raises(ValueError, match=r"'casme4'.*synthetic, casme2, samm, smic, composite"):
+        read_source("casme4", tmp_path)
 
 
 def test_a_root_that_is_a_loop_of_links_is_called_a_loop(tmp_path):

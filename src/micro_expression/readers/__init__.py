@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from micro_expression.readers.casme2 import read_casme2
+from micro_expression.readers.casme3 import read_casme3
 from micro_expression.readers.composite import read_composite
 from micro_expression.readers.generated import read_generated
 from micro_expression.readers.images import dangling_link_reason
@@ -36,6 +37,7 @@ _SINGLE_READERS = {
     "casme2": read_casme2,
     "samm": read_samm,
     "smic": read_smic,
+    "casme3": read_casme3,
 }
 
 

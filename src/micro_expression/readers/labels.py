@@ -27,19 +27,43 @@ _THREE_CLASS = {
         "surprise": "surprise",
     },
     "smic": {"negative": "negative", "positive": "positive", "surprise": "surprise"},
+    # CAS(ME)^3's own 3-class grouping (negative = disgust, fear, anger, sad).
+    "casme3": {
+        "disgust": "negative",
+        "fear": "negative",
+        "anger": "negative",
+        "sad": "negative",
+        "happy": "positive",
+        "surprise": "surprise",
+    },
 }
-_FIVE_CLASS = {
-    "casme2": ("happiness", "surprise", "disgust", "repression", "others"),
-    "samm": ("happiness", "surprise", "anger", "contempt", "other"),
-}
-DATASETS = ("synthetic", "casme2", "samm", "smic", "composite")
+COMPOSITE_PARTS = ("casme2", "samm", "smic")
+"""The MEGC2019 composite's datasets."""
+DATASETS = ("synthetic", "casme2", "samm", "smic", "composite", "casme3")
 EMOTIONS = {
     "casme2": ("happiness", "surprise", "disgust", "repression", "others", "fear", "sadness"),
     "samm": ("anger", "contempt", "disgust", "fear", "sadness", "happiness", "surprise", "other"),
     "smic": ("negative", "positive", "surprise"),
+    "casme3": ("happy", "surprise", "disgust", "fear", "anger", "sad", "others"),
 }
 """Every emotion each dataset codes (lower case): an emotion outside these is a data fault
 (a typo, a blank cell), while one a class scheme leaves out is a normal exclusion."""
+
+
+def _same_classes(classes: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A scheme whose classes are the emotions themselves."""
+    return classes, {c: c for c in classes}
+
+
+# Schemes beyond the 3-class one, per dataset and class count: (classes, emotion -> class).
+_OTHER_SCHEMES: dict[str, dict[int, tuple[tuple[str, ...], dict[str, str]]]] = {
+    "casme2": {5: _same_classes(("happiness", "surprise", "disgust", "repression", "others"))},
+    "samm": {5: _same_classes(("happiness", "surprise", "anger", "contempt", "other"))},
+    "casme3": {
+        4: (MEGC_CLASSES + ("others",), {**_THREE_CLASS["casme3"], "others": "others"}),
+        7: _same_classes(EMOTIONS["casme3"]),
+    },
+}
 
 
 def dataset_emotions(dataset: str) -> tuple[str, ...]:
@@ -64,18 +88,27 @@ class ClassScheme:
         return self.classes.index(label)
 
 
+def offered_classes(name: str) -> tuple[int, ...]:
+    """The class counts dataset ``name`` can be labelled with (3 for every dataset)."""
+    return (3, *_OTHER_SCHEMES.get(CODED_AS.get(name, name), {}))
+
+
 def scheme_for(name: str, classes: int) -> ClassScheme:
-    """The ``classes``-class scheme of dataset ``name`` (3: MEGC negative/positive/surprise)."""
+    """The ``classes``-class scheme of dataset ``name`` (3: negative/positive/surprise)."""
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset name {name!r}; valid names: {', '.join(DATASETS)}")
     coded_as = CODED_AS.get(name, name)
     if classes == 3:
-        sources = _THREE_CLASS if name == "composite" else {coded_as: _THREE_CLASS[coded_as]}
+        parts = COMPOSITE_PARTS if name == "composite" else (coded_as,)
+        sources = {part: _THREE_CLASS[part] for part in parts}
         return ClassScheme(f"3-class {name}", MEGC_CLASSES, sources)
-    if classes == 5 and coded_as in _FIVE_CLASS:
-        five = _FIVE_CLASS[coded_as]
-        return ClassScheme(f"5-class {name}", five, {coded_as: {c: c for c in five}})
-    offered = "dataset.classes=3 or 5" if coded_as in _FIVE_CLASS else "only dataset.classes=3"
+    others = _OTHER_SCHEMES.get(coded_as, {})
+    if classes in others:
+        names, mapping = others[classes]
+        return ClassScheme(f"{classes}-class {name}", names, {coded_as: mapping})
+    counts = [str(c) for c in offered_classes(name)]
+    offered = (f"dataset.classes={', '.join(counts[:-1])} or {counts[-1]}" if len(counts) > 1
+               else "only dataset.classes=3")
     raise ValueError(
         f"dataset.classes={classes!r} is not available for dataset {name!r}: it offers {offered}"
     )

@@ -1,0 +1,164 @@
+"""CAS(ME)^3 Part A: ``<Subject>/<Filename>/color/<frame>.jpg`` plus the ME label sheet.
+
+``Subject`` is ``spNO.<n>``; ``Filename`` is a video letter (``a`` to ``m``), and one video
+holds several micro-expressions, so a clip is named by its letter and onset frame:
+``casme3/spNO.1/a_123``. Frame numbers are not zero-padded and count from the start of the
+video (whose first frames are often missing: a clip reaching into them is rejected as
+missing frames). 30 fps. Colour frames only; the ``depth/`` PNGs are not read.
+
+The release's lists of damaged and poor-quality frames, when present beside the sheet or in
+``root``, are honoured: a damaged frame makes it unusable (its clip is rejected naming the
+frame and the list), a poor-quality frame keeps its clip and is logged as a warning.
+
+Hand-written: no library reads CAS(ME)^3's folders, frame naming and label sheet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from pathlib import Path
+
+from micro_expression.readers.coded import missing_folder_hint
+from micro_expression.readers.images import inspect_frames, numbered_frames
+from micro_expression.readers.records import FrameFile, SourceClip
+from micro_expression.readers.sheets import SheetRow, find_sheet, frame_number, read_sheet, text
+
+logger = logging.getLogger(__name__)
+
+SHEET = "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx"
+SHEET_PATTERN = "cas(me)3_part_A_ME_label*.xlsx"
+COLUMNS = ["Subject", "Filename", "Onset", "Apex", "Offset", "emotion"]
+DAMAGED_LIST = "error_info_damaged_image_partA.txt"
+POOR_QUALITY_LIST = "image_with_bad_quality_partA.txt"
+COLOUR_FOLDER = "color"
+FPS = 30.0
+FRAME_PATTERN = re.compile(r"(\d+)\.jpe?g", re.IGNORECASE)
+# A listed frame: subject, video letter, frame number, as a path (``spNO.1/a/color/123.jpg``,
+# either slash) or separated by spaces, commas or underscores.
+LISTED_FRAME = re.compile(
+    r"(spNO\.\d+)[\\/\s,_]+([A-Za-z])[\\/\s,_]+(?:colou?r[\\/\s,_]+)?(\d+)(?:\.jpe?g)?\b",
+    re.IGNORECASE,
+)
+
+FrameKey = tuple[str, str, int]
+"""(subject folder, video letter in lower case, frame number)."""
+
+
+def subject_folder(cell: object) -> str:
+    """Sheet subject (``spNO.1`` or ``1``) as its folder name ``spNO.1``."""
+    value = text(cell)
+    digits = re.fullmatch(r"(?:spNO\.)?(\d+)", value, re.IGNORECASE)
+    return f"spNO.{int(digits.group(1))}" if digits else value
+
+
+def video_folder(subject: Path, letter: str) -> Path:
+    """``subject/<letter>``, matched without case when only another case exists (``J``)."""
+    exact = subject / letter
+    if exact.is_dir() or not subject.is_dir():
+        return exact
+    return next((p for p in sorted(subject.iterdir())
+                 if p.is_dir() and p.name.lower() == letter.lower()), exact)
+
+
+def frame_list(path: Path) -> dict[FrameKey, str]:
+    """The frames a release list names, each with where (``<file> line <n>``); a line that
+    names no frame is an error, since a list misread would let damaged frames through."""
+    listed = {}
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = LISTED_FRAME.search(line)
+        if match is None:
+            raise ValueError(
+                f"{path} line {number}: {line.strip()!r} names no frame; expected "
+                "<Subject>/<Filename>/color/<frame>.jpg or '<Subject> <Filename> <frame>'"
+            )
+        subject, letter, frame = match.groups()
+        listed[(subject_folder(subject), letter.lower(), int(frame))] = f"{path} line {number}"
+    return listed
+
+
+def release_list(folders: list[Path], name: str) -> dict[FrameKey, str]:
+    """The frames of list ``name`` in the first of ``folders`` holding it; none when absent."""
+    found = next((f / name for f in folders if (f / name).is_file()), None)
+    return frame_list(found) if found else {}
+
+
+def clip_name(row: SheetRow, letter: str) -> str:
+    """``<letter>_<onset>``: the onset tells apart the clips of one video."""
+    onset = frame_number(row.cells["Onset"])
+    return f"{letter.lower()}_{onset if onset is not None else f'row{row.number}'}"
+
+
+def colour_hint(folder: Path) -> str:
+    """What is on disk where the ``color/`` folder of a video was expected."""
+    video = folder.parent
+    if not video.is_dir():
+        return missing_folder_hint(video)
+    present = sorted(p.name for p in video.iterdir())
+    return f"{video} has no {COLOUR_FOLDER}/ folder; it holds: {', '.join(present) or 'nothing'}"
+
+
+def mark_damaged(frame: FrameFile, where: str | None) -> FrameFile:
+    """The frame made unusable when a damaged-frame list names it."""
+    if where is None or frame.error:
+        return frame
+    return dataclasses.replace(frame, error=f"listed as damaged in {where}")
+
+
+def log_poor_quality(clip: SourceClip, key: tuple[str, str], poor: dict[FrameKey, str]) -> None:
+    """Warn of the clip's onset..offset frames that the poor-quality list names."""
+    if clip.onset is None or clip.offset is None:
+        return
+    named = sorted((n, where) for (s, v, n), where in poor.items()
+                   if (s, v) == key and clip.onset <= n <= clip.offset)
+    if named:
+        listing = ", ".join(f"{n} ({where})" for n, where in named)
+        logger.warning("%s: kept with frames listed as poor quality: %s", clip.clip_id, listing)
+
+
+def read_casme3(root: Path, dataset: str = "casme3") -> list[SourceClip]:
+    """Every row of the Part A ME sheet (in ``root`` or ``root/annotation``) as a clip whose
+    frames are ``root[/part_A]/<Subject>/<Filename>/color/<frame>.jpg``."""
+    sheet = find_sheet([root, root / "annotation"], SHEET, SHEET_PATTERN)
+    frames_root = root / "part_A" if (root / "part_A").is_dir() else root
+    list_folders = list(dict.fromkeys([sheet.parent, root, frames_root]))
+    damaged = release_list(list_folders, DAMAGED_LIST)
+    poor = release_list(list_folders, POOR_QUALITY_LIST)
+    rows = read_sheet(sheet, COLUMNS)
+    if not rows:
+        raise ValueError(f"Empty dataset: {sheet} has no clip rows below its header")
+    listed = []
+    for row in rows:
+        subject = subject_folder(row.cells["Subject"])
+        letter = text(row.cells["Filename"]) or f"row{row.number}"
+        folder = video_folder(frames_root / subject, letter) / COLOUR_FOLDER
+        found = folder.is_dir()
+        files = numbered_frames(folder, FRAME_PATTERN) if found else []
+        listed.append((row, subject, letter, folder, found, files))
+    inspected = inspect_frames((f for *_, files in listed for f in files), desc=dataset)
+    clips = []
+    for row, subject, letter, folder, found, files in listed:
+        key = (subject, letter.lower())
+        clip = SourceClip(
+            dataset=dataset,
+            subject=f"{dataset}/{subject}",
+            clip_id=f"{dataset}/{subject}/{clip_name(row, letter)}",
+            source=f"{sheet} row {row.number}",
+            folder=str(folder) if found else None,
+            onset=frame_number(row.cells["Onset"]),
+            apex=frame_number(row.cells["Apex"]),
+            offset=frame_number(row.cells["Offset"]),
+            emotion=text(row.cells["emotion"]),
+            fps=FPS,
+            frames=tuple(mark_damaged(inspected[path], damaged.get((*key, n)))
+                         for n, path in files),
+            expected_folder=str(folder),
+            folder_hint="" if found else colour_hint(folder),
+            apex_cell=text(row.cells["Apex"]),
+        )
+        log_poor_quality(clip, key, poor)
+        clips.append(clip)
+    return clips
