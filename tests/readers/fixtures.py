@@ -261,3 +261,38 @@ def write_casme3(root: Path, clips: list[dict[str, Any]] | None = None,
     sheet = root / sheet_folder / CASME3_SHEET if sheet_folder else root / CASME3_SHEET
     write_sheet(sheet, CASME3_HEADER, rows, title="label")
     return root
+
+
+MMEW_SHEET = "MMEW_Micro_Exp.xlsx"
+MMEW_HEADER = ["Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", "Action Units",
+               "Estimated Emotion", "remarks"]
+MMEW_CLIPS: list[dict[str, Any]] = [
+    # Frames 1..11: numeric order differs from name order (10.jpg, 11.jpg before 2.jpg).
+    {"subject": "S01", "filename": "S01-01-001", "onset": 1, "apex": 6, "offset": 11,
+     "emotion": "happiness"},
+    {"subject": "S01", "filename": "S01-02-003", "onset": 1, "apex": 2, "offset": 4,
+     "emotion": "surprise"},
+    {"subject": "S02", "filename": "S02-01-002", "onset": 1, "apex": 3, "offset": 4,
+     "emotion": "disgust"},
+    {"subject": "S02", "filename": "S02-03-001", "onset": 1, "apex": 2, "offset": 3,
+     "emotion": "others"},
+]
+
+
+def write_mmew(root: Path, clips: list[dict[str, Any]] | None = None,
+               image: ImageMaker = noise_image) -> Path:
+    """An MMEW tree: ``root/MMEW_Micro_Exp.xlsx`` and ``root/Micro_Expression/<emotion>/
+    <Filename>/<N>.jpg`` (``folder_emotion`` in a clip dict names another emotion folder)."""
+    clips = MMEW_CLIPS if clips is None else clips
+    for clip in clips:
+        folder = (root / "Micro_Expression" / clip.get("folder_emotion", clip["emotion"])
+                  / clip["filename"])
+        for n in _frame_numbers(clip, folder):
+            write_jpeg(folder / f"{n}.jpg", image(folder.name, n))
+    rows = [
+        [c["subject"], c["filename"], c["onset"], c["apex"], c["offset"],
+         c.get("action_units", "AU12"), c["emotion"], c.get("remarks")]
+        for c in clips
+    ]
+    write_sheet(root / MMEW_SHEET, MMEW_HEADER, rows)
+    return root

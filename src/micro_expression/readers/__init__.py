@@ -18,6 +18,7 @@ from micro_expression.readers.composite import read_composite
 from micro_expression.readers.generated import read_generated
 from micro_expression.readers.images import dangling_link_reason
 from micro_expression.readers.labels import DATASETS, ClassScheme, scheme_for
+from micro_expression.readers.mmew import read_mmew
 from micro_expression.readers.records import FrameFile, RawDataset, SourceClip
 from micro_expression.readers.samm import read_samm
 from micro_expression.readers.smic import read_smic
@@ -38,6 +39,7 @@ _SINGLE_READERS = {
     "samm": read_samm,
     "smic": read_smic,
     "casme3": read_casme3,
+    "mmew": read_mmew,
 }
 
 

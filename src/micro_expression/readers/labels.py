@@ -36,15 +36,24 @@ _THREE_CLASS = {
         "happy": "positive",
         "surprise": "surprise",
     },
+    "mmew": {
+        "sadness": "negative",
+        "disgust": "negative",
+        "fear": "negative",
+        "anger": "negative",
+        "happiness": "positive",
+        "surprise": "surprise",
+    },
 }
 COMPOSITE_PARTS = ("casme2", "samm", "smic")
 """The MEGC2019 composite's datasets."""
-DATASETS = ("synthetic", "casme2", "samm", "smic", "composite", "casme3")
+DATASETS = ("synthetic", "casme2", "samm", "smic", "composite", "casme3", "mmew")
 EMOTIONS = {
     "casme2": ("happiness", "surprise", "disgust", "repression", "others", "fear", "sadness"),
     "samm": ("anger", "contempt", "disgust", "fear", "sadness", "happiness", "surprise", "other"),
     "smic": ("negative", "positive", "surprise"),
     "casme3": ("happy", "surprise", "disgust", "fear", "anger", "sad", "others"),
+    "mmew": ("happiness", "surprise", "disgust", "fear", "anger", "sadness", "others"),
 }
 """Every emotion each dataset codes (lower case): an emotion outside these is a data fault
 (a typo, a blank cell), while one a class scheme leaves out is a normal exclusion."""
@@ -62,6 +71,10 @@ _OTHER_SCHEMES: dict[str, dict[int, tuple[tuple[str, ...], dict[str, str]]]] = {
     "casme3": {
         4: (MEGC_CLASSES + ("others",), {**_THREE_CLASS["casme3"], "others": "others"}),
         7: _same_classes(EMOTIONS["casme3"]),
+    },
+    "mmew": {
+        4: (MEGC_CLASSES + ("others",), {**_THREE_CLASS["mmew"], "others": "others"}),
+        7: _same_classes(EMOTIONS["mmew"]),
     },
 }
 
