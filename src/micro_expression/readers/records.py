@@ -52,7 +52,8 @@ class RawDataset:
     """Every clip a dataset (or the composite of several) describes, in source order.
 
     ``roots`` maps each source dataset to the absolute folder it was read from; ``classes``
-    is the class scheme its clips are to be labelled with (3 or 5).
+    is the class count its clips are to be labelled with (3 for every dataset; the others each
+    dataset offers: :func:`~micro_expression.readers.labels.offered_classes`).
     """
 
     name: str
