@@ -12,8 +12,8 @@ of the project ``--project`` names).
   request (latency) and 8 clips (or every clip of a smaller corpus) in one request (clips per
   second).
 
-The Python and HTTP routes may read the corpus (``path_roots``: a served model reads no paths
-by default), and every record they answer must be scored: a refused one says why and stops
+The Python and HTTP routes may read the corpus (``serving.path_roots``: a served model reads
+no paths by default), and every record they answer must be scored: a refused one says why and stops
 the benchmark, since timing refusals would not measure inference.
 Prints the figures and writes ``benchmarks/results/inference.json``.
 Usage: ``python benchmarks/inference.py [--requests 5] [--project PATH] [--output PATH]``
@@ -141,7 +141,7 @@ def main() -> None:
 
         import mlflow
 
-        limits = {"path_roots": [str(corpus)]}
+        limits = {"serving": {"path_roots": [str(corpus)]}}
         mlflow.set_tracking_uri(f"sqlite:///{workspace / 'mlflow.db'}")
         model = mlflow.pyfunc.load_model(f"models:/{MODEL}/latest", model_config=limits)
         model.predict({"path": str(folders[0])})  # warm: imports, dlib models

@@ -8,14 +8,18 @@ def test_the_defaults_read_no_paths_and_round_trip_through_a_model_config():
     assert limits.path_roots == () and limits.resolved_roots() == ()
     assert ServingLimits.from_config(limits.as_config()) == limits
     assert ServingLimits.from_config(None) == limits
-    assert ServingLimits.from_config({"path_roots": "/data"}).path_roots == ("/data",)
+    assert ServingLimits.from_config({"serving": {"path_roots": "/data"}}).path_roots == ("/data",)
+    assert list(limits.as_config()) == ["serving"]  # MLflow logs them as serving/<limit>
 
 
 def test_a_misspelt_or_impossible_limit_is_refused_by_name():
     with pytest.raises(ValueError, match=r"unknown serving limits \['path_root'\]"):
-        ServingLimits.from_config({"path_root": ["/data"]})
+        ServingLimits.from_config({"serving": {"path_root": ["/data"]}})
+    with pytest.raises(ValueError, match=r"unknown model config keys \['path_roots'\]: the "
+                                         r"limits go in \{'serving'"):
+        ServingLimits.from_config({"path_roots": ["/data"]})
     with pytest.raises(ValueError, match="max_request_frames must be >= 1, got 0"):
-        ServingLimits.from_config({"max_request_frames": 0})
+        ServingLimits.from_config({"serving": {"max_request_frames": 0}})
     with pytest.raises(ValueError, match="max_request_seconds must be > 0 or null"):
         ServingLimits(max_request_seconds=-1)
 

@@ -1,9 +1,11 @@
 """What one request to the registered model may make the server do: which paths it may read
 (none by default), how many frames and declared pixels it may send, and how long it may run.
 
-The limits are the model's MLflow ``model_config``: logged with every version at these
-defaults, overridden where it is served, by ``MLFLOW_PYFUNC_INFERENCE_CONFIG`` (a JSON object,
-for ``mlflow models serve``) or by ``mlflow.pyfunc.load_model(uri, model_config={...})``.
+The limits are the ``serving`` block of the model's MLflow ``model_config``: logged with every
+version at these defaults (MLflow also records them as the run's ``serving/...`` parameters),
+overridden where it is served, by ``MLFLOW_PYFUNC_INFERENCE_CONFIG`` (a JSON object, for
+``mlflow models serve``) or by ``mlflow.pyfunc.load_model(uri, model_config={...})``, e.g.
+``{"serving": {"path_roots": ["/data/recordings"]}}``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+CONFIG_BLOCK = "serving"
+"""The model config's key of the limits (its parameters in the run: ``serving/<limit>``)."""
 SERVER_TIMEOUT_VARIABLE = "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT"
 """``mlflow models serve`` answers 504 after this many seconds (60 by default)."""
 SERVER_TIMEOUT_MARGIN_S = 5.0
@@ -51,9 +55,13 @@ class ServingLimits:
                              f"got {self.max_request_seconds}")
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None) -> ServingLimits:
-        """From a model config; unknown keys are refused, naming them."""
-        config = dict(config or {})
+    def from_config(cls, model_config: Mapping[str, Any] | None) -> ServingLimits:
+        """From a model config's ``serving`` block; unknown keys are refused, naming them."""
+        model_config = dict(model_config or {})
+        if unknown := sorted(set(model_config) - {CONFIG_BLOCK}):
+            raise ValueError(f"unknown model config keys {unknown}: the limits go in "
+                             f"{{{CONFIG_BLOCK!r}: {{...}}}}")
+        config = dict(model_config.get(CONFIG_BLOCK) or {})
         known = {f.name for f in fields(cls)}
         if unknown := sorted(set(config) - known):
             raise ValueError(f"unknown serving limits {unknown}; known: {sorted(known)}")
@@ -64,7 +72,7 @@ class ServingLimits:
 
     def as_config(self) -> dict[str, Any]:
         """The limits as a JSON-ready model config."""
-        return {**asdict(self), "path_roots": list(self.path_roots)}
+        return {CONFIG_BLOCK: {**asdict(self), "path_roots": list(self.path_roots)}}
 
     def seconds(self, environ: Mapping[str, str] = os.environ) -> float | None:
         """Seconds a request may run: ``max_request_seconds``, and never past the server's

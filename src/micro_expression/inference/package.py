@@ -134,7 +134,7 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
             raise RecordRefused(
                 "this server reads no paths: send the recording's frames as base64 images in "
                 "'frames' (whoever serves the model may allow folders: model config "
-                "'path_roots')")
+                "serving.path_roots)")
         resolved = Path(os.path.realpath(os.path.expanduser(given)))
         if not _under(resolved, roots):
             # The same answer whether or not the path exists: no probing the server's files.

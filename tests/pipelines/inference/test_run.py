@@ -121,7 +121,7 @@ def test_the_three_routes_agree_on_one_clip(project, project_registry):
     _, pipeline = infer(project, folder)
     expected = pipeline[PROBABILITIES].to_numpy()[0]
 
-    roots = {"path_roots": [str(project / "data")]}
+    roots = {"serving": {"path_roots": [str(project / "data")]}}
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1", model_config=roots)
     frames = encoded_frames(folder)
     python = model.predict(pd.DataFrame({"path": [str(folder), None], "frames": [None, frames]}))
@@ -195,7 +195,7 @@ def test_allowed_roots_are_read_and_every_bad_record_is_its_own_row(project, tmp
     (root / "escape").mkdir()
     (root / "escape" / "img1.jpg").symlink_to(frames_of(clip_folder(project))[0])
     model = mlflow.pyfunc.load_model(str(model_folder(project)),
-                                     model_config={"path_roots": [str(root)]})
+                                     model_config={"serving": {"path_roots": [str(root)]}})
     table = model.predict(pd.DataFrame({"path": [
         str(root / "clip"), str(root / "fifo"), "/etc/passwd", str(root / "escape"),
         str(root / "clip"),
@@ -338,8 +338,8 @@ def test_sources_with_nothing_usable_stop_naming_themselves(project, tmp_path):
 
 
 def test_the_python_api_rejects_bad_records_and_scores_the_rest(project, project_registry):
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1",
-                                     model_config={"path_roots": [str(project / "data")]})
+    roots = {"serving": {"path_roots": [str(project / "data")]}}
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1", model_config=roots)
     good = str(clip_folder(project))
     missing = str(project / "data" / "no_such_clip")
     table = model.predict(pd.DataFrame({
