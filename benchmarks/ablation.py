@@ -7,6 +7,9 @@ the benchmark neither depends on nor disturbs ``data/`` and the project's model 
 * **Ablation** (workspace ``default``, the default generated corpus): each arm below is one
   LOSO run (`--pipelines splitting,training,evaluation`, every fold plus the final model) per
   training seed; overall clip scores, the model's flow EPE and landmark NME, seconds.
+* **Without the coding sheet**: the arm ``flow_baseline_no_sheet`` is the flow baseline on
+  clips preprocessed with ``preprocessing.apex: estimated`` (its apex from the face's motion,
+  as for recordings nobody coded), beside MOL, which reads no apex.
 * **Harder settings** (``--at POINT ...``): the same arms and seeds on a sweep point's corpus
   (for example ``--at default amplitude_x0.5``).
 * **Difficulty sweep** (``--sweep``): corpora whose action-unit amplitude is scaled, or whose
@@ -76,7 +79,14 @@ ARMS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "flow_baseline": ("flow baseline (STSTNet, onset-apex TV-L1)",
                       {"training.model": "flow_baseline"}),
+    "flow_baseline_no_sheet": ("flow baseline, apex estimated (no coding sheet)",
+                               {"training.model": "flow_baseline"}),
 }
+ARM_PREPROCESSING: dict[str, dict[str, str]] = {
+    "flow_baseline_no_sheet": {"preprocessing.apex": "estimated"},
+}
+"""Arms whose clips are prepared differently: the corpus is preprocessed so before they run
+(the cache keeps every variant, so switching back costs nothing)."""
 DEFAULT_AMPLITUDE = (0.4, 2.5)
 DEFAULT_JITTER = 0.3
 SWEEP = {
@@ -171,12 +181,14 @@ def kedro_run(workspace: Path, log_name: str, *args: str) -> float:
     return time.perf_counter() - started
 
 
-def prepare_corpus(workspace: Path, stabilisation: str) -> float:
-    """Generate, ingest and preprocess the workspace's corpus with ``stabilisation`` (a no-op
-    when it is current); the training runs after it read these clips."""
-    return kedro_run(workspace, f"data_{stabilisation}", "--pipelines",
+def prepare_corpus(workspace: Path, stabilisation: str, arm: str | None = None) -> float:
+    """Generate, ingest and preprocess the workspace's corpus with ``stabilisation`` and the
+    preprocessing ``arm`` needs (a no-op when current); the training runs after it read
+    these clips."""
+    params = {"preprocessing.stabilisation": stabilisation, **ARM_PREPROCESSING.get(arm, {})}
+    return kedro_run(workspace, f"data_{stabilisation}_{arm or 'arms'}", "--pipelines",
                      "synthetic,ingestion,preprocessing", "--params",
-                     f"preprocessing.stabilisation={stabilisation}")
+                     ",".join(f"{k}={v}" for k, v in params.items()))
 
 
 def run_arm(workspace: Path, arm: str, seed: int, threads: int | None) -> dict[str, Any]:
@@ -375,11 +387,17 @@ def main() -> None:
             if all(measured(records, study, point, a, s, stabilisation)
                    for a in arms for s in seeds):
                 continue
-            prepare_corpus(workspace, stabilisation)
-            for seed in seeds:
-                for arm in arms:
-                    measure(records, study, workspace, point, arm, seed, stabilisation,
-                            args.threads)
+            # Arms on the configured clips first, then each arm that needs its own.
+            by_clips = [(None, [a for a in arms if a not in ARM_PREPROCESSING])] + [
+                (a, [a]) for a in arms if a in ARM_PREPROCESSING]
+            for clips, group in by_clips:
+                if not group:
+                    continue
+                prepare_corpus(workspace, stabilisation, clips)
+                for seed in seeds:
+                    for arm in group:
+                        measure(records, study, workspace, point, arm, seed, stabilisation,
+                                args.threads)
 
     if not args.report:
         for point in args.at:
