@@ -64,3 +64,11 @@ def test_frames_and_pixels_are_counted_over_the_request():
     assert (budget.frames, budget.pixels) == (2, 200)  # refused records count for nothing
     budget.admit([50, 50, 0])
     assert (budget.frames, budget.pixels) == (5, 300)
+
+
+def test_a_record_with_too_many_frames_is_refused_before_they_are_read():
+    budget = RequestBudget(ServingLimits(max_request_frames=5), environ={})
+    budget.check_count(5)
+    with pytest.raises(RecordRefused, match="6 frames would take the request past its 5"):
+        budget.check_count(6)
+    assert budget.frames == 0  # checking counts nothing

@@ -106,6 +106,14 @@ class RequestBudget:
             raise RecordRefused(f"not scored: the request ran past its {self._seconds:.0f} s; "
                                 "send fewer records per request")
 
+    def check_count(self, frames: int) -> None:
+        """Refuse a record of ``frames`` frames that would take the request past its count
+        (checked before a record's frames are decoded)."""
+        if self.frames + frames > self.limits.max_request_frames:
+            raise RecordRefused(
+                f"not scored: {frames} frames would take the request past its "
+                f"{self.limits.max_request_frames} frames; send fewer per request")
+
     def admit(self, frame_pixels: list[int]) -> None:
         """Count a record's frames (their declared pixels) against the request's totals;
         refuse the record, counting nothing, when a frame or a total is over its limit."""
@@ -115,10 +123,7 @@ class RequestBudget:
                 raise RecordRefused(
                     f"frame {n}: its header declares {pixels / 1e6:,.1f} Mpx, more than the "
                     f"{limits.max_frame_pixels / 1e6:,.1f} Mpx this server decodes per frame")
-        if self.frames + len(frame_pixels) > limits.max_request_frames:
-            raise RecordRefused(
-                f"not scored: {len(frame_pixels)} frames would take the request past its "
-                f"{limits.max_request_frames} frames; send fewer per request")
+        self.check_count(len(frame_pixels))
         if self.pixels + sum(frame_pixels) > limits.max_request_pixels:
             raise RecordRefused(
                 f"not scored: its frames would take the request past its "

@@ -160,8 +160,7 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
 def _decoded_frames(frames: Any, scratch: Path, budget: RequestBudget) -> list[str]:
     """Base64 frames written to ``scratch``, once their count and declared sizes fit."""
     frames = list(frames)
-    if budget.frames + len(frames) > budget.limits.max_request_frames:
-        budget.admit([0] * len(frames))  # refuses it, naming the limit
+    budget.check_count(len(frames))
     images, sizes = [], []
     for n, encoded in enumerate(frames):
         try:
