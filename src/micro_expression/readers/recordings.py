@@ -158,11 +158,10 @@ def prune_frames_cache(frames_cache: Path, keep: Iterable[str], max_bytes: int) 
     if not frames_cache.is_dir():
         return []
     keep = set(keep)
-    folders = [f for f in frames_cache.iterdir() if f.is_dir() and f.name not in keep]
-    sizes = {f: sum(p.stat().st_size for p in f.iterdir()) for f in folders}
-    kept_bytes = sum(p.stat().st_size for name in keep if (frames_cache / name).is_dir()
-                     for p in (frames_cache / name).iterdir())
-    total = kept_bytes + sum(sizes.values())
+    sizes = {f: sum(p.stat().st_size for p in f.iterdir())
+             for f in frames_cache.iterdir() if f.is_dir()}
+    total = sum(sizes.values())
+    folders = [f for f in sizes if f.name not in keep]
 
     def age(folder: Path) -> tuple[bool, float]:
         done = folder / "complete"
