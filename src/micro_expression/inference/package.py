@@ -96,7 +96,7 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
         """One record's row; every fault of the record is its own rejection, whose reason
         names no server path (scratch and resolved paths read as the client sent them)."""
         with tempfile.TemporaryDirectory() as scratch:
-            aliases = {os.path.join(scratch, ""): "", "inference.source ": "path "}
+            aliases = {os.path.join(scratch, ""): ""}
             try:
                 budget.check_time()
                 frame_paths = self._frame_paths(record, Path(scratch), budget, aliases)
@@ -141,7 +141,7 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
             raise RecordRefused("path is not under a folder this server reads")
         aliases[str(resolved)] = given
         found = discover(resolved, scratch / "video_frames",
-                         max_video_frames=self.limits.max_request_frames)
+                         max_video_frames=self.limits.max_request_frames, called="path")
         if found.problems:
             problem: Problem = found.problems[0]
             raise ValueError(problem.reason)

@@ -221,14 +221,14 @@ def _split_clips(clips: Iterable) -> tuple[tuple[Recording, ...], tuple[Problem,
 
 def discover(
     path: str | Path | None, frames_cache: str | Path, dataset: str = "auto",
-    max_video_frames: int | None = None,
+    max_video_frames: int | None = None, called: str = "inference.source",
 ) -> Recordings:
     """The recordings at ``path``: a video file (of at most ``max_video_frames`` frames), a
     folder of frames, or a dataset root.
 
     Raises when ``path`` is unset, does not exist, is a link that leads nowhere or a special
-    file, naming it; a path that holds nothing usable is for the caller to refuse (it has the
-    problems).
+    file, naming it as ``called`` (what the user set); a path that holds nothing usable is for
+    the caller to refuse (it has the problems).
     """
     if path is None or str(path).strip() == "":
         raise ValueError(
@@ -237,11 +237,11 @@ def discover(
         )
     source = Path(path).expanduser().absolute()
     if source.is_symlink() and not source.exists():
-        raise ValueError(f"inference.source {source}: {dangling_link_reason(source)}")
+        raise ValueError(f"{called} {source}: {dangling_link_reason(source)}")
     if not source.exists():
-        raise FileNotFoundError(f"inference.source {source} does not exist")
+        raise FileNotFoundError(f"{called} {source} does not exist")
     if not source.is_dir() and (special := special_file_reason(source)):
-        raise ValueError(f"inference.source {source} is {special}: "
+        raise ValueError(f"{called} {source} is {special}: "
                          "give a frame folder, a video file or a dataset root")
     if source.is_file():
         found = video_recording(source, Path(frames_cache), max_video_frames)
