@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -87,12 +88,16 @@ def test_a_run_whose_data_cannot_be_traced_is_not_vouched_for(trained_apart, tmp
     table = pd.read_parquet(path)
     table.attrs.clear()
     table.to_parquet(path)
+    started_ms = int(time.time() * 1000)
     result = kedro_run(project, "--pipelines", "splitting")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     experiment = _client(project).get_experiment_by_name("micro_expression")
-    (run,) = _client(project).search_runs(
-        [experiment.experiment_id], "attributes.run_name LIKE 'splitting%'"
+    runs = _client(project).search_runs(
+        [experiment.experiment_id], f"attributes.start_time >= {started_ms}"
     )
+    assert len(runs) == 1, [(r.info.run_name, r.info.status) for r in runs]
+    (run,) = runs
+    assert run.info.run_name.startswith("splitting · "), run.info.run_name
 
     result = _lineage(project, run.info.run_id)
     assert result.returncode == 3, result.stdout + result.stderr
