@@ -1,10 +1,11 @@
 """Writers of small dataset trees in the real on-disk layouts (real JPEGs, real .xlsx sheets).
 
 Reusable by any test: ``write_casme2(tmp_path / "CASME2")`` gives a valid CASME II tree.
-Each clip is a dict of sheet values; ``frames`` (optional) lists the frame numbers to write
-(default: onset..offset; ``[]`` leaves an empty folder) and ``folder: False`` writes the sheet
-row without any folder. ``image`` makes the picture of one frame (default: noise), so tests
-that need a face can pass one.
+Each clip is a dict of sheet values (``sheet_clip``); ``frames`` (optional) lists the frame
+numbers to write (default: onset..offset; ``[]`` leaves an empty folder) and ``folder: False``
+writes the sheet row without any folder. ``image`` makes the picture of one frame (default:
+noise), so tests that need a face can pass one. ``sheet_fields`` and ``rejection_reasons`` tell
+what a reader made of the clips.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from typing import Any
 import cv2
 import numpy as np
 import openpyxl
+
+from micro_expression.readers.labels import scheme_for
+from micro_expression.readers.records import SourceClip
+from micro_expression.readers.validation import triage
 
 ImageMaker = Callable[[str, int], np.ndarray]
 
@@ -50,36 +55,47 @@ SAMM_HEADER = [
 SAMM_HEADER_ROW = 14
 SMIC_CODES = {"negative": "ne", "positive": "po", "surprise": "sur"}
 
+
+def sheet_clip(subject: Any, filename: str, onset: Any, apex: Any, offset: Any,
+               emotion: str) -> dict[str, Any]:
+    """A clip dict of the sheet values every sheet-coded writer reads."""
+    return {"subject": subject, "filename": filename, "onset": onset, "apex": apex,
+            "offset": offset, "emotion": emotion}
+
+
 CASME2_CLIPS: list[dict[str, Any]] = [
     # img9..img12: numeric order differs from name order
-    {"subject": 1, "filename": "EP02_01f", "onset": 9, "apex": 10, "offset": 12,
-     "emotion": "happiness"},
-    {"subject": 1, "filename": "EP03_02", "onset": 20, "apex": "/", "offset": 23,
-     "emotion": "surprise"},
-    {"subject": 2, "filename": "EP01_11f", "onset": 5, "apex": 6, "offset": 8,
-     "emotion": "disgust"},
-    {"subject": 2, "filename": "EP19_05f", "onset": 30, "apex": 31, "offset": 33,
-     "emotion": "repression"},
-    {"subject": 3, "filename": "EP07_01", "onset": 3, "apex": 4, "offset": 6,
-     "emotion": "others"},
+    sheet_clip(1, "EP02_01f", 9, 10, 12, "happiness"),
+    sheet_clip(1, "EP03_02", 20, "/", 23, "surprise"),
+    sheet_clip(2, "EP01_11f", 5, 6, 8, "disgust"),
+    sheet_clip(2, "EP19_05f", 30, 31, 33, "repression"),
+    sheet_clip(3, "EP07_01", 3, 4, 6, "others"),
 ]
 SAMM_CLIPS: list[dict[str, Any]] = [
-    {"subject": 6, "filename": "006_1_2", "onset": 5562, "apex": 5563, "offset": 5565,
-     "emotion": "Anger"},
-    {"subject": 6, "filename": "006_1_3", "onset": 100, "apex": 101, "offset": 103,
-     "emotion": "Happiness"},
-    {"subject": 7, "filename": "007_3_1", "onset": 40, "apex": 41, "offset": 43,
-     "emotion": "Contempt"},
-    {"subject": 7, "filename": "007_5_2", "onset": 8, "apex": 9, "offset": 11,
-     "emotion": "Surprise"},
-    {"subject": 7, "filename": "007_6_1", "onset": 60, "apex": 61, "offset": 63,
-     "emotion": "Other"},
+    sheet_clip(6, "006_1_2", 5562, 5563, 5565, "Anger"),
+    sheet_clip(6, "006_1_3", 100, 101, 103, "Happiness"),
+    sheet_clip(7, "007_3_1", 40, 41, 43, "Contempt"),
+    sheet_clip(7, "007_5_2", 8, 9, 11, "Surprise"),
+    sheet_clip(7, "007_6_1", 60, 61, 63, "Other"),
 ]
 SMIC_CLIPS: list[dict[str, Any]] = [
     {"subject": 1, "emotion": "negative", "index": 1, "first": 1200, "n_frames": 4},
     {"subject": 1, "emotion": "surprise", "index": 2, "first": 300, "n_frames": 3},
     {"subject": 2, "emotion": "positive", "index": 1, "first": 98, "n_frames": 5},
 ]
+
+
+def rejection_reasons(clips: Sequence[SourceClip], classes: int = 3) -> dict[str, str]:
+    """Why triage rejects each of ``clips`` (of one dataset) under its ``classes``-class
+    scheme, by clip id."""
+    _, rejections = triage(tuple(clips), scheme_for(clips[0].dataset, classes))
+    return {r.clip_id: r.reason for r in rejections}
+
+
+def sheet_fields(clip: SourceClip) -> dict[str, Any]:
+    """What a reader made of a clip's sheet row: subject, row, folder, frame numbers, fps."""
+    names = ("subject", "source", "folder", "onset", "apex", "offset", "fps")
+    return {name: getattr(clip, name) for name in names}
 
 
 def noise_image(key: str, number: int, size: int = 64) -> np.ndarray:
@@ -225,16 +241,11 @@ CASME3_HEADER = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Object
                  "emotion"]
 CASME3_CLIPS: list[dict[str, Any]] = [
     # Two micro-expressions of one video (a); frames 9..12 come before 10.. in name order.
-    {"subject": "spNO.1", "filename": "a", "onset": 9, "apex": 10, "offset": 12,
-     "emotion": "happy"},
-    {"subject": "spNO.1", "filename": "a", "onset": 30, "apex": 30, "offset": 32,
-     "emotion": "disgust"},
-    {"subject": "spNO.1", "filename": "b", "onset": 14, "apex": 15, "offset": 17,
-     "emotion": "surprise"},
-    {"subject": "spNO.2", "filename": "c", "onset": 20, "apex": 21, "offset": 23,
-     "emotion": "sad"},
-    {"subject": "spNO.2", "filename": "d", "onset": 40, "apex": 42, "offset": 43,
-     "emotion": "Others"},
+    sheet_clip("spNO.1", "a", 9, 10, 12, "happy"),
+    sheet_clip("spNO.1", "a", 30, 30, 32, "disgust"),
+    sheet_clip("spNO.1", "b", 14, 15, 17, "surprise"),
+    sheet_clip("spNO.2", "c", 20, 21, 23, "sad"),
+    sheet_clip("spNO.2", "d", 40, 42, 43, "Others"),
 ]
 
 
@@ -268,14 +279,10 @@ MMEW_HEADER = ["Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", 
                "Estimated Emotion", "remarks"]
 MMEW_CLIPS: list[dict[str, Any]] = [
     # Frames 1..11: numeric order differs from name order (10.jpg, 11.jpg before 2.jpg).
-    {"subject": "S01", "filename": "S01-01-001", "onset": 1, "apex": 6, "offset": 11,
-     "emotion": "happiness"},
-    {"subject": "S01", "filename": "S01-02-003", "onset": 1, "apex": 2, "offset": 4,
-     "emotion": "surprise"},
-    {"subject": "S02", "filename": "S02-01-002", "onset": 1, "apex": 3, "offset": 4,
-     "emotion": "disgust"},
-    {"subject": "S02", "filename": "S02-03-001", "onset": 1, "apex": 2, "offset": 3,
-     "emotion": "others"},
+    sheet_clip("S01", "S01-01-001", 1, 6, 11, "happiness"),
+    sheet_clip("S01", "S01-02-003", 1, 2, 4, "surprise"),
+    sheet_clip("S02", "S02-01-002", 1, 3, 4, "disgust"),
+    sheet_clip("S02", "S02-03-001", 1, 2, 3, "others"),
 ]
 
 

@@ -7,23 +7,19 @@ import pytest
 from micro_expression.preprocessing.apex import sheet_apex_index
 from micro_expression.readers import read_source
 from micro_expression.readers.casme3 import DAMAGED_LIST, POOR_QUALITY_LIST, read_casme3
-from micro_expression.readers.labels import scheme_for
-from micro_expression.readers.validation import apex_note, triage
+from micro_expression.readers.validation import apex_note
 from tests.readers.fixtures import (
     CASME3_CLIPS,
     CASME3_HEADER,
     CASME3_SHEET,
+    rejection_reasons,
+    sheet_clip,
+    sheet_fields,
     write_casme3,
     write_sheet,
 )
 
-SHEET_ROW = {"subject": "spNO.1", "filename": "a", "onset": 9, "apex": 10, "offset": 12,
-             "emotion": "happy"}
-
-
-def _reasons(clips, classes=3):
-    _, rejections = triage(tuple(clips), scheme_for("casme3", classes))
-    return {r.clip_id: r.reason for r in rejections}
+SHEET_ROW = sheet_clip("spNO.1", "a", 9, 10, 12, "happy")
 
 
 def test_reads_each_row_as_a_clip_named_by_video_letter_and_onset(tmp_path):
@@ -36,16 +32,16 @@ def test_reads_each_row_as_a_clip_named_by_video_letter_and_onset(tmp_path):
         "casme3/spNO.2/c_20", "casme3/spNO.2/d_40",
     ]
     first = clips[0]
-    assert first.subject == "casme3/spNO.1"
-    assert first.source == f"{tmp_path / CASME3_SHEET} row 2"
-    assert first.folder == str(tmp_path / "spNO.1" / "a" / "color")
-    assert (first.onset, first.apex, first.offset) == (9, 10, 12)
-    assert first.fps == 30.0
+    assert sheet_fields(first) == {
+        "subject": "casme3/spNO.1", "source": f"{tmp_path / CASME3_SHEET} row 2",
+        "folder": str(tmp_path / "spNO.1" / "a" / "color"),
+        "onset": 9, "apex": 10, "offset": 12, "fps": 30.0,
+    }
     # The video folder is shared: every frame of video a is listed, in numeric order.
     assert [f.number for f in first.frames] == [9, 10, 11, 12, 30, 31, 32]
     assert all(f.path.endswith(".jpg") for c in clips for f in c.frames)  # depth not read
     assert [c.emotion for c in clips] == [c["emotion"] for c in CASME3_CLIPS]
-    assert _reasons(clips) == {
+    assert rejection_reasons(clips) == {
         "casme3/spNO.2/d_40": "emotion 'Others' is not in the 3-class casme3 scheme (negative, "
         "positive, surprise): a normal exclusion under the 3-class scheme",
     }
@@ -99,7 +95,7 @@ def test_missing_sheet_names_the_sheets_looked_for(tmp_path):
 def test_lost_first_frames_reject_a_clip_naming_them(tmp_path):
     write_casme3(tmp_path, [{**SHEET_ROW, "frames": [11, 12]}])
 
-    reasons = _reasons(read_casme3(tmp_path))
+    reasons = rejection_reasons(read_casme3(tmp_path))
 
     assert reasons == {"casme3/spNO.1/a_9": "2 of 4 frames missing between onset 9 and offset "
                        f"12: 9-10 (in {tmp_path / 'spNO.1' / 'a' / 'color'})"}
@@ -112,7 +108,7 @@ def test_a_video_without_colour_folder_names_what_it_holds(tmp_path):
     (clip,) = read_casme3(tmp_path)
 
     assert clip.folder is None
-    assert _reasons([clip])["casme3/spNO.1/a_9"] == (
+    assert rejection_reasons([clip])["casme3/spNO.1/a_9"] == (
         f"sheet row has no clip folder on disk: looked for {tmp_path / 'spNO.1/a/color'} "
         f"({tmp_path / 'spNO.1/a'} has no color/ folder; it holds: depth)"
     )
@@ -122,7 +118,7 @@ def test_a_listed_damaged_frame_rejects_its_clip_naming_frame_and_list(tmp_path)
     write_casme3(tmp_path, [SHEET_ROW, {**SHEET_ROW, "filename": "b"}])
     (tmp_path / DAMAGED_LIST).write_text("spNO.1/b/color/40.jpg\nspNO.1\\a\\color\\10.jpg\n")
 
-    reasons = _reasons(read_casme3(tmp_path))
+    reasons = rejection_reasons(read_casme3(tmp_path))
 
     frame = tmp_path / "spNO.1" / "a" / "color" / "10.jpg"
     assert reasons == {"casme3/spNO.1/a_9":
@@ -137,7 +133,7 @@ def test_a_poor_quality_frame_keeps_its_clip_and_is_logged(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, "micro_expression.readers.casme3"):
         clips = read_casme3(tmp_path)
 
-    assert _reasons(clips) == {}
+    assert rejection_reasons(clips) == {}
     assert caplog.messages == [
         f"casme3/spNO.1/a_9: kept with frames listed as poor quality: 11 "
         f"({tmp_path / POOR_QUALITY_LIST} line 1)"
@@ -155,6 +151,6 @@ def test_a_list_line_naming_no_frame_is_an_error_naming_file_and_line(tmp_path):
 def test_an_emotion_casme3_does_not_code_is_a_data_fault(tmp_path):
     write_casme3(tmp_path, [{**SHEET_ROW, "emotion": "happiness"}])
 
-    reasons = _reasons(read_casme3(tmp_path), classes=7)
+    reasons = rejection_reasons(read_casme3(tmp_path), classes=7)
 
     assert reasons["casme3/spNO.1/a_9"].startswith("unknown emotion 'happiness': casme3 codes")

@@ -3,16 +3,18 @@ import pytest
 from micro_expression.readers import read_source
 from micro_expression.readers.labels import scheme_for
 from micro_expression.readers.mmew import read_mmew
-from micro_expression.readers.validation import triage
-from tests.readers.fixtures import MMEW_CLIPS, MMEW_HEADER, MMEW_SHEET, write_mmew, write_sheet
+from tests.readers.fixtures import (
+    MMEW_CLIPS,
+    MMEW_HEADER,
+    MMEW_SHEET,
+    rejection_reasons,
+    sheet_clip,
+    sheet_fields,
+    write_mmew,
+    write_sheet,
+)
 
-ROW = {"subject": "S01", "filename": "S01-01-001", "onset": 1, "apex": 2, "offset": 4,
-       "emotion": "fear"}
-
-
-def _reasons(clips, classes=3):
-    _, rejections = triage(tuple(clips), scheme_for("mmew", classes))
-    return {r.clip_id: r.reason for r in rejections}
+ROW = sheet_clip("S01", "S01-01-001", 1, 2, 4, "fear")
 
 
 def test_reads_each_row_from_its_emotion_folder(tmp_path):
@@ -24,17 +26,17 @@ def test_reads_each_row_from_its_emotion_folder(tmp_path):
         f"mmew/{c['subject']}/{c['filename']}" for c in MMEW_CLIPS
     ]
     first = clips[0]
-    assert first.subject == "mmew/S01"
-    assert first.source == f"{tmp_path / MMEW_SHEET} row 2"
-    assert first.folder == str(tmp_path / "Micro_Expression" / "happiness" / "S01-01-001")
-    assert (first.onset, first.apex, first.offset) == (1, 6, 11)
-    assert first.fps == 90.0
+    assert sheet_fields(first) == {
+        "subject": "mmew/S01", "source": f"{tmp_path / MMEW_SHEET} row 2",
+        "folder": str(tmp_path / "Micro_Expression" / "happiness" / "S01-01-001"),
+        "onset": 1, "apex": 6, "offset": 11, "fps": 90.0,
+    }
     assert [f.number for f in first.frames] == list(range(1, 12))
-    assert _reasons(clips) == {
+    assert rejection_reasons(clips) == {
         "mmew/S02/S02-03-001": "emotion 'others' is not in the 3-class mmew scheme (negative, "
         "positive, surprise): a normal exclusion under the 3-class scheme",
     }
-    assert _reasons(clips, classes=7) == {}
+    assert rejection_reasons(clips, classes=7) == {}
 
 
 def test_registered_as_dataset_mmew_with_emotion_folders_directly_in_root(tmp_path):
@@ -54,7 +56,7 @@ def test_a_clip_in_another_emotion_folder_names_what_is_there(tmp_path):
     (clip,) = read_mmew(tmp_path)
 
     emotions = tmp_path / "Micro_Expression"
-    assert _reasons([clip]) == {"mmew/S01/S01-01-001": (
+    assert rejection_reasons([clip]) == {"mmew/S01/S01-01-001": (
         f"sheet row has no clip folder on disk: looked for {emotions / 'fear' / 'S01-01-001'} "
         f"(emotion folders in {emotions}: sadness)"
     )}
@@ -64,7 +66,7 @@ def test_missing_frames_and_a_misspelt_emotion_are_data_faults(tmp_path):
     write_mmew(tmp_path, [{**ROW, "frames": [1, 2, 4]},
                           {**ROW, "filename": "S01-01-002", "emotion": "happy"}])
 
-    reasons = _reasons(read_mmew(tmp_path))
+    reasons = rejection_reasons(read_mmew(tmp_path))
 
     folder = tmp_path / "Micro_Expression" / "fear" / "S01-01-001"
     assert reasons["mmew/S01/S01-01-001"] == (

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from micro_expression.readers.coded import SheetLayout, read_coded_clips
+from micro_expression.readers.coded import SheetLayout, numbered_name, read_coded_clips
 from micro_expression.readers.records import SourceClip
-from micro_expression.readers.sheets import find_sheet, text
+from micro_expression.readers.sheets import find_sheet
 
 SHEET = "CASME2-coding-20140508.xlsx"
 SHEET_PATTERN = "CASME2-coding-*.xlsx"
@@ -22,19 +22,11 @@ FRAMES_FOLDER = "CASME2_RAW_selected"
 
 def subject_folder(cell: object) -> str:
     """Sheet subject (``1``, ``"01"`` or ``"sub01"``) as its folder name ``sub01``."""
-    value = text(cell)
-    digits = re.fullmatch(r"(?:sub)?(\d+)", value, re.IGNORECASE)
-    return f"sub{int(digits.group(1)):02d}" if digits else value
+    return numbered_name(cell, "sub", 2)
 
 
 LAYOUT = SheetLayout(
-    subject="Subject",
-    filename="Filename",
-    onset="OnsetFrame",
-    apex="ApexFrame",
-    offset="OffsetFrame",
-    emotion="Estimated Emotion",
-    subject_folder=subject_folder,
+    subject_name=subject_folder,
     # ``reg_img`` is the naming of the cropped release (CASME2_Cropped).
     frame_pattern=re.compile(r"(?:reg_)?img(\d+)\.jpe?g", re.IGNORECASE),
     fps=200.0,

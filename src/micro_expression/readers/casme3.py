@@ -16,25 +16,28 @@ Hand-written: no library reads CAS(ME)^3's folders, frame naming and label sheet
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from pathlib import Path
 
-from micro_expression.readers.coded import missing_folder_hint
-from micro_expression.readers.images import inspect_frames, numbered_frames
+from micro_expression.readers.coded import (
+    SheetLayout,
+    folder_any_case,
+    missing_folder_hint,
+    numbered_name,
+    read_coded_clips,
+)
 from micro_expression.readers.records import FrameFile, SourceClip
-from micro_expression.readers.sheets import SheetRow, find_sheet, frame_number, read_sheet, text
+from micro_expression.readers.sheets import SheetRow, find_sheet, frame_number
 
 logger = logging.getLogger(__name__)
 
 SHEET = "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx"
 SHEET_PATTERN = "cas(me)3_part_A_ME_label*.xlsx"
-COLUMNS = ["Subject", "Filename", "Onset", "Apex", "Offset", "emotion"]
 DAMAGED_LIST = "error_info_damaged_image_partA.txt"
 POOR_QUALITY_LIST = "image_with_bad_quality_partA.txt"
 COLOUR_FOLDER = "color"
-FPS = 30.0
-FRAME_PATTERN = re.compile(r"(\d+)\.jpe?g", re.IGNORECASE)
 # A listed frame: subject, video letter, frame number, as a path (``spNO.1/a/color/123.jpg``,
 # either slash) or separated by spaces, commas or underscores.
 LISTED_FRAME = re.compile(
@@ -48,18 +51,12 @@ FrameKey = tuple[str, str, int]
 
 def subject_folder(cell: object) -> str:
     """Sheet subject (``spNO.1`` or ``1``) as its folder name ``spNO.1``."""
-    value = text(cell)
-    digits = re.fullmatch(r"(?:spNO\.)?(\d+)", value, re.IGNORECASE)
-    return f"spNO.{int(digits.group(1))}" if digits else value
+    return numbered_name(cell, "spNO.", 1)
 
 
-def video_folder(subject: Path, letter: str) -> Path:
-    """``subject/<letter>``, matched without case when only another case exists (``J``)."""
-    exact = subject / letter
-    if exact.is_dir() or not subject.is_dir():
-        return exact
-    return next((p for p in sorted(subject.iterdir())
-                 if p.is_dir() and p.name.lower() == letter.lower()), exact)
+def colour_folder(frames_root: Path, row: SheetRow, subject: str, letter: str) -> Path:
+    """``<subject>/<letter>/color``: the colour frames of the video, shared by its clips."""
+    return folder_any_case(frames_root / subject, letter) / COLOUR_FOLDER
 
 
 def frame_list(path: Path) -> dict[FrameKey, str]:
@@ -119,6 +116,30 @@ def log_poor_quality(clip: SourceClip, key: tuple[str, str], poor: dict[FrameKey
         logger.warning("%s: kept with frames listed as poor quality: %s", clip.clip_id, listing)
 
 
+def apply_frame_lists(damaged: dict[FrameKey, str], poor: dict[FrameKey, str],
+                      clip: SourceClip, subject: str, letter: str) -> SourceClip:
+    """The clip with its listed damaged frames made unusable; its poor-quality ones logged."""
+    key = (subject, letter.lower())
+    frames = tuple(mark_damaged(f, damaged.get((*key, f.number))) for f in clip.frames)
+    clip = dataclasses.replace(clip, frames=frames)
+    log_poor_quality(clip, key, poor)
+    return clip
+
+
+LAYOUT = SheetLayout(
+    onset="Onset",
+    apex="Apex",
+    offset="Offset",
+    emotion="emotion",
+    subject_name=subject_folder,
+    frame_pattern=re.compile(r"(\d+)\.jpe?g", re.IGNORECASE),
+    fps=30.0,
+    clip_folder=colour_folder,
+    clip_name=clip_name,
+    folder_hint=colour_hint,
+)
+
+
 def read_casme3(root: Path, dataset: str = "casme3") -> list[SourceClip]:
     """Every row of the Part A ME sheet (in ``root`` or ``root/annotation``) as a clip whose
     frames are ``root[/part_A]/<Subject>/<Filename>/color/<frame>.jpg``."""
@@ -127,38 +148,5 @@ def read_casme3(root: Path, dataset: str = "casme3") -> list[SourceClip]:
     list_folders = list(dict.fromkeys([sheet.parent, root, frames_root]))
     damaged = release_list(list_folders, DAMAGED_LIST)
     poor = release_list(list_folders, POOR_QUALITY_LIST)
-    rows = read_sheet(sheet, COLUMNS)
-    if not rows:
-        raise ValueError(f"Empty dataset: {sheet} has no clip rows below its header")
-    listed = []
-    for row in rows:
-        subject = subject_folder(row.cells["Subject"])
-        letter = text(row.cells["Filename"]) or f"row{row.number}"
-        folder = video_folder(frames_root / subject, letter) / COLOUR_FOLDER
-        found = folder.is_dir()
-        files = numbered_frames(folder, FRAME_PATTERN) if found else []
-        listed.append((row, subject, letter, folder, found, files))
-    inspected = inspect_frames((f for *_, files in listed for f in files), desc=dataset)
-    clips = []
-    for row, subject, letter, folder, found, files in listed:
-        key = (subject, letter.lower())
-        clip = SourceClip(
-            dataset=dataset,
-            subject=f"{dataset}/{subject}",
-            clip_id=f"{dataset}/{subject}/{clip_name(row, letter)}",
-            source=f"{sheet} row {row.number}",
-            folder=str(folder) if found else None,
-            onset=frame_number(row.cells["Onset"]),
-            apex=frame_number(row.cells["Apex"]),
-            offset=frame_number(row.cells["Offset"]),
-            emotion=text(row.cells["emotion"]),
-            fps=FPS,
-            frames=tuple(mark_damaged(inspected[path], damaged.get((*key, n)))
-                         for n, path in files),
-            expected_folder=str(folder),
-            folder_hint="" if found else colour_hint(folder),
-            apex_cell=text(row.cells["Apex"]),
-        )
-        log_poor_quality(clip, key, poor)
-        clips.append(clip)
-    return clips
+    return read_coded_clips(sheet, frames_root, LAYOUT, dataset,
+                            functools.partial(apply_frame_lists, damaged, poor))

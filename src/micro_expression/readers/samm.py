@@ -27,13 +27,10 @@ def subject_folder(cell: object) -> str:
 
 
 LAYOUT = SheetLayout(
-    subject="Subject",
-    filename="Filename",
     onset="Onset Frame",
     apex="Apex Frame",
     offset="Offset Frame",
-    emotion="Estimated Emotion",
-    subject_folder=subject_folder,
+    subject_name=subject_folder,
     frame_pattern=re.compile(r"\d+_(\d+)\.jpe?g", re.IGNORECASE),
     fps=200.0,
 )
