@@ -25,5 +25,5 @@ def test_kedro_viz_builds_a_layered_graph_with_collapsible_folds(tmp_path):
     assert datasets and [n["name"] for n in datasets if not n.get("layer")] == []
     folds = [name for name in graph["modular_pipelines"] if name.startswith("fold_")]
     assert len(folds) == 8 and "final" in graph["modular_pipelines"]  # the default corpus
-    training = [n for n in graph["nodes"] if n["type"] == "task" and "train_fold" in n["name"]]
+    training = [n for n in graph["nodes"] if n["type"] == "task" and "train_" in n["name"]]
     assert {tuple(n["modular_pipelines"]) for n in training} == {(f,) for f in [*folds, "final"]}

@@ -17,7 +17,7 @@ from micro_expression.parameters import block_values
 FINAL_FOLD = "final"
 # Node and dataset names inside each fold's namespace (the training pipeline builds them, the
 # fold tracking hooks look for them).
-TRAIN_NODE, PREDICT_NODE = "train_fold", "predict_held_out"
+TRAIN_NODE, TRAIN_TEST_NODE = "train_fold", "train_and_test_fold"
 MODEL, LOSS_HISTORY, PREDICTIONS = "fold_model", "fold_loss_history", "fold_predictions"
 ROLES = ("train", "validation", "test")
 DEFAULT_CLIP_INDEX = "data/02_intermediate/clip_index.parquet"

@@ -27,9 +27,8 @@ def test_one_namespace_per_subject_plus_final(pipeline):
 
 def test_a_namespace_selects_exactly_its_fold(pipeline):
     fold = pipeline.only_nodes_with_namespaces(["fold_synthetic_sub01"])
-    assert sorted(n.name for n in fold.nodes) == [
-        "fold_synthetic_sub01.predict_held_out", "fold_synthetic_sub01.train_fold",
-    ]
+    assert [n.name for n in fold.nodes] == ["fold_synthetic_sub01.train_and_test_fold"]
     assert fold.outputs() == {
-        "fold_synthetic_sub01.fold_loss_history", "fold_synthetic_sub01.fold_predictions",
+        "fold_synthetic_sub01.fold_model", "fold_synthetic_sub01.fold_loss_history",
+        "fold_synthetic_sub01.fold_predictions",
     }

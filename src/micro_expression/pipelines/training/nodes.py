@@ -1,4 +1,5 @@
-"""Nodes of the training pipeline: train one fold, predict its held-out subject.
+"""Nodes of the training pipeline: train one fold and predict its held-out subject, in one
+node, so that a fold's run spans its own training and scoring under any runner.
 
 torch and the model code are imported inside the nodes, so that commands which only list or
 run other pipelines (every `kedro` command loads this module) start without them.
@@ -6,14 +7,13 @@ run other pipelines (every `kedro` command loads this module) start without them
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+# at run time, not under TYPE_CHECKING: Kedro reads the nodes' type hints when it builds them
+from micro_expression.io.clip_cache import ClipCache
 from micro_expression.training.folds import fold_clips
-
-if TYPE_CHECKING:
-    from micro_expression.io.clip_cache import ClipCache
 
 
 def train_fold(
@@ -67,6 +67,25 @@ def train_fold(
         "state_dict": trained.state_dict,
     }
     return checkpoint, trained.history.assign(fold=fold)
+
+
+def train_and_test_fold(
+    folds: pd.DataFrame,
+    preprocessed_index: pd.DataFrame,
+    preprocessed_clips: ClipCache,
+    preprocessing_manifest: dict[str, Any],
+    params: dict[str, Any],
+    fold: str,
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """:func:`train_fold`, then :func:`predict_held_out` with its model: (checkpoint, loss
+    history, per-clip predictions)."""
+    checkpoint, history = train_fold(
+        folds, preprocessed_index, preprocessed_clips, preprocessing_manifest, params, fold
+    )
+    predictions = predict_held_out(
+        checkpoint, folds, preprocessed_index, preprocessed_clips, params, fold
+    )
+    return checkpoint, history, predictions
 
 
 def predict_held_out(

@@ -10,14 +10,14 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from micro_expression.pipelines.training.nodes import predict_held_out, train_fold
+from micro_expression.pipelines.training.nodes import train_and_test_fold, train_fold
 from micro_expression.training.folds import (
     FINAL_FOLD,
     LOSS_HISTORY,
     MODEL,
-    PREDICT_NODE,
     PREDICTIONS,
     TRAIN_NODE,
+    TRAIN_TEST_NODE,
     registered_folds,
 )
 
@@ -32,27 +32,20 @@ def _for_fold(function: Callable, fold: str) -> Callable:
 
 
 def fold_pipeline(fold: str) -> Pipeline:
-    """Train (and, except for ``final``, test) one fold under namespace ``fold``."""
-    nodes = [
-        Node(
-            _for_fold(train_fold, fold),
-            inputs=["loso_folds", "preprocessed_index", "preprocessed_clips",
-                    "preprocessing_manifest", "params:training"],
-            outputs=[MODEL, LOSS_HISTORY],
-            name=TRAIN_NODE,
-        )
-    ]
-    if fold != FINAL_FOLD:
-        nodes.append(
-            Node(
-                _for_fold(predict_held_out, fold),
-                inputs=[MODEL, "loso_folds", "preprocessed_index", "preprocessed_clips",
-                        "params:training"],
-                outputs=PREDICTIONS,
-                name=PREDICT_NODE,
-            )
-        )
-    return Pipeline(nodes, namespace=fold, inputs=SHARED_INPUTS, parameters={"params:training"})
+    """Train and test one fold (``final``: train only) under namespace ``fold``.
+
+    One node, not a training node and a scoring node: the sequential runner runs nodes layer
+    by layer, so every fold would train before any was scored, and each fold's run would last
+    until the end of all the training.
+    """
+    inputs = ["loso_folds", "preprocessed_index", "preprocessed_clips",
+              "preprocessing_manifest", "params:training"]
+    if fold == FINAL_FOLD:
+        node = Node(_for_fold(train_fold, fold), inputs, [MODEL, LOSS_HISTORY], name=TRAIN_NODE)
+    else:
+        node = Node(_for_fold(train_and_test_fold, fold), inputs,
+                    [MODEL, LOSS_HISTORY, PREDICTIONS], name=TRAIN_TEST_NODE)
+    return Pipeline([node], namespace=fold, inputs=SHARED_INPUTS, parameters={"params:training"})
 
 
 def create_pipeline(**kwargs) -> Pipeline:
