@@ -38,3 +38,13 @@ def test_digest_changes_with_content():
 def test_digest_names_missing_columns():
     with pytest.raises(KeyError, match="content_key"):
         table_digest(_index(), ("content_key",), key="clip_id")
+
+
+def test_empty_tables_of_different_kinds_have_different_digests():
+    rejected = pd.DataFrame(columns=["clip_id", "source", "reason", "kind"])
+    rejections = pd.DataFrame(columns=["clip_id", "stage", "reason"])
+    empty_input = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    first = table_digest(rejected, ("source", "reason", "kind"), "clip_id")
+    second = table_digest(rejections, ("stage", "reason"), "clip_id")
+    assert empty_input not in (first, second) and first != second
+    assert first == table_digest(rejected.copy(), ("source", "reason", "kind"), "clip_id")
