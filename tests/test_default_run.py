@@ -64,7 +64,11 @@ def test_default_run_tracks_parent_and_fold_runs_in_mlflow(tiny_run):
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
     (parent,) = parents
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}
-    assert {c.info.run_name for c in children} >= set(FOLDS)
+    assert {c.data.tags["fold"] for c in children} == {*FOLDS, "final"}
+    for child in children:  # named so that a search across runs tells them apart
+        assert child.info.run_name == f"{child.data.tags['fold']} · of {parent.info.run_name}"
+        assert child.data.tags["mlflow.user"] == parent.data.tags["mlflow.user"]
+        assert child.data.tags["mlflow.source.name"] == parent.data.tags["mlflow.source.name"]
 
     tags, metrics = parent.data.tags, parent.data.metrics
     assert tags["git_commit"] == "unknown"  # the copy has a repository but no commit
@@ -73,13 +77,15 @@ def test_default_run_tracks_parent_and_fold_runs_in_mlflow(tiny_run):
     assert metrics["clip_index.rows"] == 9
     assert {"loso.overall.uf1", "loso.overall.uar", "loso.overall.accuracy"} <= set(metrics)
     assert 0.0 <= metrics["loso.overall.uf1"] <= 1.0
+    assert {"system/cpu_utilization_percentage", "system/system_memory_usage_megabytes"} <= set(
+        metrics)  # a run that trains samples the machine (training.system_metrics: true)
 
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"ingestion", "preprocessing"} <= artifacts
     versions = client.search_model_versions("name='micro-expression-mol'")
     assert [v.run_id for v in versions] == [parent.info.run_id]
 
-    fold_run = next(c for c in children if c.info.run_name == FOLDS[0])
+    fold_run = next(c for c in children if c.data.tags["fold"] == FOLDS[0])
     history = client.get_metric_history(fold_run.info.run_id, "train_total")
     assert [m.step for m in history] == [1, 2, 3]
 
@@ -98,6 +104,15 @@ def test_runs_are_named_and_fold_runs_span_their_training(tiny_run):
         stamps = [m.timestamp for m in history]
         assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
         assert fold.info.start_time <= stamps[0] and stamps[-1] <= fold.info.end_time
+        if fold.data.tags["fold"] != "final":
+            (score,) = client.get_metric_history(fold.info.run_id, "test_uf1")
+            assert stamps[-1] <= score.timestamp <= fold.info.end_time
+    # the sequential runner trains and scores one fold at a time: a fold run that overlaps
+    # another would be waiting for the other folds, not training or scoring its own
+    spans = sorted((r.info.start_time, r.info.end_time) for r in runs
+                   if "mlflow.parentRunId" in r.data.tags)
+    assert len(spans) == len(FOLDS) + 1
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
 
 
 @pytest.mark.slow
@@ -128,6 +143,7 @@ def test_dataset_inputs_name_their_files_and_their_whole_digest(tiny_run):
     assert "data/03_primary/preprocessed_index.parquet" in (
         inputs["preprocessed_index"].dataset.source)
     for name, given in inputs.items():
+        assert {t.key: t.value for t in given.tags}["mlflow.data.context"] == "training"
         whole = parent.data.tags[f"{name}_digest"]
         assert {t.key: t.value for t in given.tags}["sha256"] == whole
         assert whole.startswith(given.dataset.digest)
@@ -153,12 +169,23 @@ def test_the_registered_version_says_where_it_came_from(tiny_run):
     assert alias.version == version.version
     model = client.get_logged_model(version.source.removeprefix("models:/"))
     assert model.name == "micro-expression-mol"
-    linked = {m.key: m for m in model.metrics}
-    assert linked["loso.overall.uf1"].value == pytest.approx(uf1)
-    assert linked["loso.overall.uf1"].dataset_name == "preprocessed_index"
-    assert not any(key.startswith("clip_index.") for key in linked)  # counts are not scores
-    # logging the link again left one point per score in the run
-    assert len(client.get_metric_history(parent.info.run_id, "loso.overall.uf1")) == 1
+    assert not model.metrics  # the LOSO scores are the recipe's, not the final model's own
+    # each fold's held-out scores are linked to the fold's own checkpoint, a logged model
+    for fold in [r for r in runs if r.data.tags.get("mlflow.parentRunId")]:
+        (checkpoint,) = client.search_logged_models(
+            [parent.info.experiment_id], filter_string=f"source_run_id = '{fold.info.run_id}'"
+        )
+        assert checkpoint.name == fold.data.tags["fold"]
+        assert checkpoint.model_type == "fold-checkpoint" and checkpoint.status == "READY"
+        assert [a.path for a in client.list_logged_model_artifacts(checkpoint.model_id)] == [
+            f"{checkpoint.name}.pt"
+        ]
+        linked = {m.key: m for m in checkpoint.metrics or []}
+        if checkpoint.name == "final":
+            assert not linked
+            continue
+        assert linked["test_uf1"].value == pytest.approx(fold.data.metrics["test_uf1"])
+        assert linked["test_uf1"].dataset_name == "preprocessed_index"
 
 
 def _lineage(project, *args):
@@ -219,8 +246,8 @@ def test_one_fold_runs_alone_by_namespace(tiny_run):
     before = model.stat().st_mtime_ns
     result = kedro_run(project, "--namespaces", FOLDS[1])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert f"{FOLDS[1]}.train_fold" in result.stdout + result.stderr
-    assert f"{FOLDS[0]}.train_fold" not in result.stdout + result.stderr
+    assert f"{FOLDS[1]}.train_and_test_fold" in result.stdout + result.stderr
+    assert f"{FOLDS[0]}.train_and_test_fold" not in result.stdout + result.stderr
     assert model.stat().st_mtime_ns > before
 
 

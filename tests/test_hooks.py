@@ -63,7 +63,11 @@ def test_every_run_records_code_data_digest_counts_and_tables(tmp_path):
     assert len(runs) == 3
     run = runs[0]
     tags, metrics = run.data.tags, run.data.metrics
-    assert tags["git_commit"] == commit
+    assert tags["git_commit"] == tags["mlflow.source.git.commit"] == commit  # the UI's Version
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # classic ML
+    assert run.info.run_name.split(" · ")[-2].endswith(" UTC")
+    assert not any(key.startswith("system/") for key in metrics)  # it trains nothing
     assert tags["version.micro_expression"] == micro_expression.__version__
     assert tags["version.mlflow"] == mlflow.__version__
     assert tags["version.kedro"].startswith("1.7")
@@ -85,6 +89,9 @@ def test_every_run_records_code_data_digest_counts_and_tables(tmp_path):
     assert by_name["clip_index"].digest == digests[0][:32]
     assert "data/02_intermediate/clip_index.parquet" in by_name["clip_index"].source
     assert "data/02_intermediate/rejected_clips.parquet" in by_name["rejected_clips"].source
+    contexts = {i.dataset.name: {t.key: t.value for t in i.tags}["mlflow.data.context"]
+                for i in inputs}
+    assert contexts == {"clip_index": "preparation", "rejected_clips": "preparation"}
     assert run.info.run_name.startswith("ingestion · casme2 · ")
 
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ingestion")}
@@ -103,6 +110,7 @@ def test_outside_git_the_commit_is_unknown(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     _, (run,) = _runs(project)
     assert run.data.tags["git_commit"] == "unknown"
+    assert "mlflow.source.git.commit" not in run.data.tags
     assert np.isfinite(run.data.metrics["clip_index.rows"])
 
 

@@ -30,7 +30,8 @@ def test_step_losses_are_never_stamped_before_their_fold_run_starts(
     train = node(_train, "clips", [MODEL, LOSS_HISTORY], name=TRAIN_NODE, namespace=fold)
     history = pd.DataFrame({"step": [1, 2], "train_total": [1.1, 0.9], "elapsed_s": [0.0, 0.01]})
     checkpoint = {"held_out_subject": "sub01", "seed": 42, "best_step": 2,
-                  "n_train_clips": 6, "n_validation_clips": 2}
+                  "n_train_clips": 6, "n_validation_clips": 2,
+                  "model": {"architecture": "flow_baseline"}}
     hooks = tracking.FoldTrackingHooks()
     hooks.before_pipeline_run({"project_path": str(tmp_path)}, catalog=None)
     with mlflow.start_run(experiment_id=sqlite_tracking) as parent:
@@ -38,8 +39,11 @@ def test_step_losses_are_never_stamped_before_their_fold_run_starts(
         hooks.after_node_run(train, {"params:training": {"seed": 42}},
                              {f"{fold}.{MODEL}": checkpoint, f"{fold}.{LOSS_HISTORY}": history})
     client = mlflow.MlflowClient()
-    (fold_run,) = tracking.running_fold_runs(client, parent.info.run_id, fold)
-    run = client.get_run(fold_run)
+    (run,) = client.search_runs(
+        [sqlite_tracking], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    fold_run = run.info.run_id
+    assert run.info.status == "FINISHED"
     stamps = [m.timestamp for m in client.get_metric_history(fold_run, "train_total")]
     assert len(stamps) == 2
     assert run.info.start_time <= stamps[0] <= stamps[1]

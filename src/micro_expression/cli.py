@@ -146,7 +146,7 @@ def _print_chain(found: Lineage, defaults: dict[str, Any]) -> None:
     if found.clip_hashes is not None:
         click.echo(f"           content hashes of {len(found.clip_hashes)} clips recorded")
     if found.folds:
-        scores = [f"{f.info.run_name} {f.data.metrics['test_uf1']:.3f}"
+        scores = [f"{f.data.tags.get('fold', f.info.run_name)} {f.data.metrics['test_uf1']:.3f}"
                   for f in found.folds if "test_uf1" in f.data.metrics]
         click.echo(f"folds    {len(found.folds)} runs" + (f"; UF1 {', '.join(scores)}"
                                                          if scores else ""))

@@ -8,7 +8,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,14 @@ from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
 from micro_expression.mappings import flatten
 from micro_expression.parameters import PARSERS, check_run_parameters, used_blocks
 from micro_expression.project_lock import ProjectLock, acquire
+from micro_expression.training.folds import MODEL
 
 logger = logging.getLogger(__name__)
 
 # mlflow's dataset table holds digests of at most 36 characters.
 MLFLOW_DIGEST_LENGTH = 32
+LOSO_PREDICTIONS, INFERENCE_PREDICTIONS = "loso_predictions", "inference_predictions"
+EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND = "mlflow.experimentKind", "custom_model_development"
 NOISE_TAGS = ("runner", "project_path", "run_id", "extra_params", "kedro_version")
 """kedro-mlflow's copies of the run parameters that say nothing an auditor can use (an
 object's address, the machine's absolute path, Kedro's session id under a misleading name,
@@ -144,6 +147,7 @@ class LineageHooks:
         """``{table: (digest, descent)}`` of the tracked tables this process read or wrote
         in this run."""
         self._dataset: dict[str, Any] = {}
+        self._context = "preparation"
         self._catalog: Any = None
         self._project_path = Path.cwd()
 
@@ -167,6 +171,7 @@ class LineageHooks:
         self._project_path = Path(run_params.get("project_path") or ".")
         about_data = bool(DATA_INPUTS & set(pipeline.all_inputs() | pipeline.all_outputs()))
         self._dataset = _data_selection(catalog) if about_data else {}
+        self._context = dataset_context(pipeline.all_outputs())
         run = mlflow.active_run()
         if run is None:
             return
@@ -176,6 +181,8 @@ class LineageHooks:
             if tag in current:
                 client.delete_tag(run.info.run_id, tag)
         tags = code_version(self._project_path)
+        if tags["git_commit"] != "unknown":  # the UI's Version column and commit links
+            tags["mlflow.source.git.commit"] = tags["git_commit"]
         tags["kedro_session_id"] = str(run_params.get("run_id"))
         tags.update({f"version.{name}": v for name, v in environment_versions().items()})
         tags.update({
@@ -185,13 +192,17 @@ class LineageHooks:
         })
         tags["mlflow.runName"] = run_name(
             run_params.get("pipeline_names"),
-            datetime.fromtimestamp(run.info.start_time / 1000),
+            datetime.fromtimestamp(run.info.start_time / 1000, UTC),
             run.info.run_id,
             self._dataset,
             _load_params(catalog, "training"),
             run_params.get("runtime_params"),
         )
         mlflow.set_tags(tags)
+        # without it, MLflow 3's UI opens the experiment in its GenAI layout
+        if client.get_experiment(run.info.experiment_id).tags.get(EXPERIMENT_KIND_TAG) is None:
+            client.set_experiment_tag(run.info.experiment_id, EXPERIMENT_KIND_TAG,
+                                      CLASSIC_ML_KIND)
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
@@ -269,7 +280,7 @@ class LineageHooks:
                 digest=digest[:MLFLOW_DIGEST_LENGTH],
             )
         # The input's digest is cut to what MLflow keeps; the tag holds the whole fingerprint.
-        mlflow.log_input(dataset, context=name, tags={"sha256": digest})
+        mlflow.log_input(dataset, context=self._context, tags={"sha256": digest})
         logger.info("%s: %d rows, digest %s", name, len(data), digest[:12])
 
     def _location(self, name: str) -> str:
@@ -328,6 +339,18 @@ def _log_table(table: pd.DataFrame, name: str, folder: str) -> None:
         table.to_csv(csv, index=False)
         mlflow.log_artifact(str(parquet), artifact_path=folder)
         mlflow.log_artifact(str(csv), artifact_path=folder)
+
+
+def dataset_context(outputs: set[str]) -> str:
+    """How a run with these ``outputs`` uses its tables, as MLflow's dataset context:
+    ``training`` when it trains models, ``inference`` when it scores new recordings,
+    ``evaluation`` when it only scores the folds' predictions, ``preparation`` when it makes
+    the tables."""
+    if any(name.endswith(f".{MODEL}") for name in outputs):
+        return "training"
+    if INFERENCE_PREDICTIONS in outputs:
+        return "inference"
+    return "evaluation" if LOSO_PREDICTIONS in outputs else "preparation"
 
 
 def _data_selection(catalog: Any) -> dict[str, Any]:

@@ -2,14 +2,15 @@
 
 from micro_expression.hooks import LineageHooks, ParameterCheckHooks, ProjectLockHooks
 from micro_expression.runner import DaskSettingsHooks
-from micro_expression.tracking import FoldTrackingHooks
+from micro_expression.tracking import FoldTrackingHooks, SystemMetricsHooks
 
 # kedro-mlflow registers its own hooks through its entry point. The parameter check and the
 # project lock run before them, in that order (pluggy calls ``tryfirst`` hooks last registered
 # first), and the lock is released after them; the others run inside the MLflow run it opens:
-# lineage tags and digests, nested runs per fold.
-HOOKS = (ProjectLockHooks(), ParameterCheckHooks(), LineageHooks(), FoldTrackingHooks(),
-         DaskSettingsHooks())
+# lineage tags and digests, nested runs per fold. The system metrics switch runs before them
+# too: MLflow starts its monitor when the run opens.
+HOOKS = (SystemMetricsHooks(), ProjectLockHooks(), ParameterCheckHooks(), LineageHooks(),
+         FoldTrackingHooks(), DaskSettingsHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,20 +1,20 @@
 """MLflow tracking of the folds and of the registered model.
 
 kedro-mlflow opens one (parent) run per ``kedro run``. :class:`FoldTrackingHooks` opens a nested
-run for each fold when its training starts (so the run spans the real training time), copies
-the parent's lineage (commit, versions, data digests, dataset inputs) into it, logs the fold's
-parameters, per-step losses (timestamped when they were measured) and checkpoint, then its
-held-out scores, and closes it (FAILED if a node of the fold fails). The ``final`` model is
-trained first, but logged (a pyfunc with its preprocessing) and registered only after the run,
-once the run holds its LOSO scores: a run that dies or stops before scoring registers nothing.
-The version then gets a description, tags, the run's LOSO scores, an alias naming its dataset
-and, last, the :data:`~micro_expression.io.packaged_model.SCORED_ALIAS` that inference uses by
-default. The hooks work wherever nodes run: a fold's training and prediction may run in
-different processes (:class:`~micro_expression.runner.DaskRunner` runs them on Dask workers with
-copies of these hooks), so fold runs are found by their tags and the final model is read back
-from the catalog. Every run is tagged with the process that writes it, and each ``kedro run``
-first closes as FAILED the runs whose process is gone (:mod:`micro_expression.lineage.orphans`).
-Node hooks do not run under Kedro's ParallelRunner.
+run for each fold when its node starts, copies the parent's lineage (commit, versions, data
+digests, dataset inputs) into it, logs the fold's parameters, per-step losses (timestamped when
+they were measured), checkpoint and held-out scores, and closes it when the node ends (FAILED if
+it fails). A fold trains and scores in one node, so its run spans its own training and scoring
+under every runner. The ``final`` model is trained first, but logged (a pyfunc with its
+preprocessing) and registered only after the run, once the run holds its LOSO scores: a run
+that dies or stops before scoring registers nothing. The version then gets a description, tags,
+the run's LOSO scores, an alias naming its dataset and, last, the
+:data:`~micro_expression.io.packaged_model.SCORED_ALIAS` that inference uses by default. The
+hooks work wherever nodes run (:class:`~micro_expression.runner.DaskRunner` runs them on Dask
+workers with copies of these hooks), so fold runs are found by their tags and the final model
+is read back from the catalog. Every run is tagged with the process that writes it, and each
+``kedro run`` first closes as FAILED the runs whose process is gone
+(:mod:`micro_expression.lineage.orphans`). Node hooks do not run under Kedro's ParallelRunner.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node
-from mlflow.entities import Metric, RunStatus
+from mlflow.entities import LoggedModelOutput, Metric, RunStatus
 
 from micro_expression.evaluation.predictions import clip_scores
 from micro_expression.io.packaged_model import SCORE_TAG_PREFIX, SCORED_ALIAS
@@ -41,9 +41,9 @@ from micro_expression.training.folds import (
     FINAL_FOLD,
     LOSS_HISTORY,
     MODEL,
-    PREDICT_NODE,
     PREDICTIONS,
     TRAIN_NODE,
+    TRAIN_TEST_NODE,
 )
 
 if TYPE_CHECKING:
@@ -57,10 +57,17 @@ REGISTERED_MODELS = {
 }
 """Registry name of the final model of each ``training.model``."""
 MLFLOW_BATCH = 1000  # most metrics mlflow accepts in one log_batch call
+SOURCE_TAGS = ("mlflow.user", "mlflow.source.name", "mlflow.source.type",
+               "mlflow.source.git.commit")
+"""Who ran a parent run, from what and at which commit: its fold runs carry them too."""
 LINEAGE_TAG_PREFIXES = ("git_", "version.", "dataset.", "kedro_session_id", "lineage.")
 LINEAGE_TAG_SUFFIX = "_digest"
 SCORES_PREFIX = "loso.overall."
 FINAL_TRAIN_NODE = f"{FINAL_FOLD}.{TRAIN_NODE}"
+FOLD_NODES = (TRAIN_NODE, TRAIN_TEST_NODE)
+CHECKPOINT_MODEL_TYPE = "fold-checkpoint"
+"""The type of the logged models that hold fold checkpoints (the registered final model is a
+pyfunc)."""
 SCORED_DATASET = "preprocessed_index"
 """The dataset input that the LOSO scores (and so the registered model) are linked to."""
 
@@ -105,11 +112,12 @@ def start_fold_run(client: mlflow.MlflowClient, parent_id: str, fold: str) -> st
     parent = client.get_run(parent_id)
     tags = {
         **lineage_tags(parent.data.tags), **process_tags(),
+        **{k: v for k, v in parent.data.tags.items() if k in SOURCE_TAGS},
         "mlflow.parentRunId": parent_id, "fold": fold,
     }
-    run = client.create_run(
-        parent.info.experiment_id, start_time=now_ms(), tags=tags, run_name=fold
-    )
+    # the parent's name in the fold's: a search across runs finds many `final`s
+    run = client.create_run(parent.info.experiment_id, start_time=now_ms(), tags=tags,
+                            run_name=f"{fold} · of {parent.info.run_name}")
     if parent.inputs and parent.inputs.dataset_inputs:
         client.log_inputs(run.info.run_id, datasets=parent.inputs.dataset_inputs)
     return run.info.run_id
@@ -123,9 +131,9 @@ def log_fold_training(
     history: pd.DataFrame,
     params: dict[str, Any],
     started_ms: int,
-) -> None:
-    """Parameters, per-step losses and checkpoint of one fold, into its run."""
-    import torch  # here, not at the top: every `kedro` command loads these hooks
+) -> str:
+    """Parameters, per-step losses and checkpoint of one fold, into its run; the id of the
+    logged model that holds the checkpoint."""
     if checkpoint["held_out_subject"] is not None:
         client.set_tag(run_id, "held_out_subject", checkpoint["held_out_subject"])
     flat = flatten(params, keep_empty=False)
@@ -139,10 +147,28 @@ def log_fold_training(
         for name in ("best_step", "n_train_clips", "n_validation_clips")
     ])
     log_step_metrics(client, run_id, history, started_ms)
+    return log_fold_checkpoint(client, run_id, fold, checkpoint)
+
+
+def log_fold_checkpoint(
+    client: mlflow.MlflowClient, run_id: str, fold: str, checkpoint: dict[str, Any]
+) -> str:
+    """The fold's checkpoint as a logged model of its run, so that its held-out scores name
+    the model that made them; the model's id."""
+    import torch  # here, not at the top: every `kedro` command loads these hooks
+    model = client.create_logged_model(
+        client.get_run(run_id).info.experiment_id, name=fold, source_run_id=run_id,
+        model_type=CHECKPOINT_MODEL_TYPE,
+        tags={"fold": fold, "held_out_subject": str(checkpoint["held_out_subject"] or "none")},
+        params={"architecture": str(checkpoint["model"]["architecture"]),
+                "fold_seed": str(checkpoint["seed"]), "best_step": str(checkpoint["best_step"])},
+    )
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{fold}.pt"
-        torch.save(checkpoint, path)
-        client.log_artifact(run_id, str(path), artifact_path="checkpoint")
+        torch.save(checkpoint, Path(folder) / f"{fold}.pt")
+        client.log_model_artifacts(model.model_id, folder)
+    client.finalize_logged_model(model.model_id, "READY")
+    client.log_outputs(run_id, [LoggedModelOutput(model.model_id, step=0)])
+    return model.model_id
 
 
 def log_step_metrics(
@@ -168,11 +194,19 @@ def log_step_metrics(
         client.log_batch(run_id, metrics=metrics[start:start + MLFLOW_BATCH])
 
 
-def log_fold_scores(client: mlflow.MlflowClient, run_id: str, predictions: pd.DataFrame) -> None:
-    """The fold's held-out scores, per clip, into its run."""
+def log_fold_scores(
+    client: mlflow.MlflowClient, run_id: str, predictions: pd.DataFrame, model_id: str
+) -> None:
+    """The fold's held-out scores, per clip, into its run, linked to the fold's logged model
+    ``model_id`` and to the dataset its held-out clips came from."""
+    run = client.get_run(run_id)
+    scored = next((i.dataset for i in (run.inputs.dataset_inputs if run.inputs else [])
+                   if i.dataset.name == SCORED_DATASET), None)
     timestamp = now_ms()
     client.log_batch(run_id, metrics=[
-        Metric(f"test_{name}", float(value), timestamp, 0)
+        Metric(f"test_{name}", float(value), timestamp, 0, model_id=model_id,
+               dataset_name=scored.name if scored else None,
+               dataset_digest=scored.digest if scored else None)
         for name, value in clip_scores(predictions).items()
         if not np.isnan(value)
     ])
@@ -268,7 +302,7 @@ class FoldTrackingHooks:
     @hook_impl
     def before_node_run(self, node: Node) -> None:
         run = mlflow.active_run()
-        if run is None or node.namespace is None or _task(node) != TRAIN_NODE:
+        if run is None or node.namespace is None or _task(node) not in FOLD_NODES:
             return
         fold = node.namespace
         self._fold_runs[fold] = start_fold_run(mlflow.MlflowClient(), run.info.run_id, fold)
@@ -290,25 +324,20 @@ class FoldTrackingHooks:
 
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        task = _task(node)
-        if task not in (TRAIN_NODE, PREDICT_NODE):
+        if _task(node) not in FOLD_NODES:
             return
         fold = node.namespace
         run_id = self._fold_run(fold)
         if run_id is None:
             return
         client = mlflow.MlflowClient()
-        if task == TRAIN_NODE:
-            checkpoint = outputs[f"{fold}.{MODEL}"]
-            log_fold_training(
-                client, run_id, fold, checkpoint, outputs[f"{fold}.{LOSS_HISTORY}"],
-                inputs["params:training"], self._fold_started[fold],
-            )
-            if fold == FINAL_FOLD:  # nothing to score: registered after the run, once scored
-                client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
-        else:
-            log_fold_scores(client, run_id, outputs[f"{fold}.{PREDICTIONS}"])
-            client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
+        model_id = log_fold_training(
+            client, run_id, fold, outputs[f"{fold}.{MODEL}"], outputs[f"{fold}.{LOSS_HISTORY}"],
+            inputs["params:training"], self._fold_started[fold],
+        )
+        if f"{fold}.{PREDICTIONS}" in outputs:  # the final model is scored by the folds'
+            log_fold_scores(client, run_id, outputs[f"{fold}.{PREDICTIONS}"], model_id)
+        client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED), now_ms())
 
     @hook_impl
     def on_node_error(self, node: Node) -> None:
@@ -342,6 +371,29 @@ class FoldTrackingHooks:
                     info.registered_model_version, SCORED_ALIAS)
 
 
+class SystemMetricsHooks:
+    """MLflow's system metrics (``system/*``) in runs that train, unless
+    ``training.system_metrics`` is false. ``tryfirst``: the monitor starts with the run, which
+    kedro-mlflow opens in its own ``before_pipeline_run``."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        trains = any(name.endswith(f".{MODEL}") for name in pipeline.all_outputs())
+        wanted = trains and catalog.load("params:training").get("system_metrics", True)
+        if wanted:
+            mlflow.enable_system_metrics_logging()
+        else:
+            mlflow.disable_system_metrics_logging()
+
+    @hook_impl(trylast=True)  # after kedro-mlflow has ended the run and stopped its monitor
+    def after_pipeline_run(self) -> None:
+        mlflow.disable_system_metrics_logging()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        mlflow.disable_system_metrics_logging()
+
+
 def close_abandoned_runs(found_by: str) -> None:
     """Close as FAILED the runs of the tracking store whose process is gone; never fails."""
     try:
@@ -362,13 +414,14 @@ def run_scores(run: mlflow.entities.Run) -> dict[str, float]:
 def annotate_registered_version(
     client: mlflow.MlflowClient, run_id: str, checkpoint: dict[str, Any], info: ModelInfo
 ) -> None:
-    """Description, lineage tags, the run's LOSO scores (linked to the logged model and to the
-    dataset they were scored on) and aliases for the version ``info`` registered. The scores
-    are tagged after the rest and :data:`SCORED_ALIAS` is moved last: a version is vetted
-    only when all of it was written."""
+    """Description, lineage tags, the run's LOSO scores and aliases for the version ``info``
+    registered. The scores are tags of the version that say they are the recipe's, never
+    metrics of its logged model: the final model saw every subject, and the fold models that
+    were scored hold their own held-out scores. The scores are tagged after the rest and
+    :data:`SCORED_ALIAS` is moved last: a version is vetted only when all of it was written."""
     run = client.get_run(run_id)
     tags = lineage_tags(run.data.tags)
-    scores = link_scores_to_model(client, run, info.model_id)
+    scores = run_scores(run)
     name, version = registered_model_name(checkpoint), str(info.registered_model_version)
     client.update_model_version(
         name, version, model_description(checkpoint, run.data.tags, run.info.run_name, scores)
@@ -391,30 +444,6 @@ def annotate_registered_version(
     if dataset:
         client.set_registered_model_alias(name, _alias(dataset), version)
     client.set_registered_model_alias(name, SCORED_ALIAS, version)
-
-
-def link_scores_to_model(
-    client: mlflow.MlflowClient, run: mlflow.entities.Run, model_id: str | None
-) -> dict[str, float]:
-    """The run's ``loso.overall.*`` scores, logged again at their own timestamps with the
-    logged model and the scored dataset attached (MLflow keeps one point, now linked)."""
-    scores = run_scores(run)
-    if not scores or model_id is None:
-        return scores
-    scored = next(
-        (i.dataset for i in (run.inputs.dataset_inputs if run.inputs else [])
-         if i.dataset.name == SCORED_DATASET), None,
-    )
-    linked = []
-    for key in scores:
-        last = client.get_metric_history(run.info.run_id, key)[-1]
-        linked.append(Metric(
-            key, last.value, last.timestamp, last.step, model_id=model_id,
-            dataset_name=scored.name if scored else None,
-            dataset_digest=scored.digest if scored else None,
-        ))
-    client.log_batch(run.info.run_id, metrics=linked)
-    return scores
 
 
 def _alias(dataset: str) -> str:

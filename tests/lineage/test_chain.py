@@ -67,6 +67,7 @@ def test_a_model_trained_apart_from_its_data_is_checked_to_the_raw_frames(
 
     result = _lineage(moved, MODEL)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Could not extract type hints" not in result.stdout + result.stderr  # issue 25
     assert "clip_index                unchanged" in result.stdout
     assert "raw dataset (synthetic)   unchanged" in result.stdout
     assert "data unchanged since this run" in result.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ def run_name(
     runtime_params: dict[str, Any] | None = None,
 ) -> str:
     """``<pipelines> · <what it ran on> · <model> · <start time> · <run id[:6]>``, e.g.
-    ``default · synthetic · mol/small · 2026-11-22 05:31 · 3fa9c2`` or
+    ``default · synthetic · mol/small · 2026-11-22 05:31 UTC · 3fa9c2`` or
     ``inference · long.mp4 · models:/micro-expression-mol@scored · ...``."""
     pipelines = "+".join(pipeline_names or ["__default__"]).replace("__default__", "default")
     parts = [pipelines]
@@ -36,5 +36,5 @@ def run_name(
         if training and any(p in pipelines for p in ("default", "training", "mer")):
             model = training.get("model", "mol")
             parts.append(f"{model}/{training.get('preset')}" if model == "mol" else model)
-    parts += [started.strftime("%Y-%m-%d %H:%M"), run_id[:6]]
+    parts += [started.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"), run_id[:6]]
     return " · ".join(parts)

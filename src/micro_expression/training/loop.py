@@ -81,15 +81,17 @@ class TrainingConfig:
     workers: int = 0
     keep_clips_in_memory: bool = True
     reproduce_eval_mode_fault: bool = False
+    system_metrics: bool = True
 
     def __post_init__(self) -> None:
         for name, choices in MODEL_CHOICES.items():
             if getattr(self, name) not in choices:
                 raise ValueError(f"training.{name} must be one of {list(choices)}, got "
                                  f"{getattr(self, name)!r}")
-        if not isinstance(self.reproduce_eval_mode_fault, bool):
-            raise ValueError("training.reproduce_eval_mode_fault must be true or false, got "
-                             f"{self.reproduce_eval_mode_fault!r}")
+        for name in ("reproduce_eval_mode_fault", "system_metrics"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"training.{name} must be true or false, got "
+                                 f"{getattr(self, name)!r}")
         if self.model not in ARCHITECTURES:
             raise ValueError(f"training.model must be one of {list(ARCHITECTURES)}, got "
                              f"{self.model!r}")

@@ -78,8 +78,11 @@ def test_loso_runs_log_folds_in_nested_runs_and_register_the_final_models(projec
     assert [m.step for m in client.get_metric_history(fold.info.run_id, "train_total")] == [1, 2]
     assert fold.data.metrics["test_n_clips"] == 3
     assert "test_uf1" in fold.data.metrics
-    assert [a.path for a in client.list_artifacts(fold.info.run_id, "checkpoint")] == [
-        "checkpoint/fold_synthetic_sub02.pt"
+    (checkpoint,) = client.search_logged_models(
+        [fold.info.experiment_id], filter_string=f"source_run_id = '{fold.info.run_id}'"
+    )
+    assert [a.path for a in client.list_logged_model_artifacts(checkpoint.model_id)] == [
+        "fold_synthetic_sub02.pt"
     ]
 
     top = client.get_run(parent)
