@@ -47,3 +47,22 @@ def test_step_losses_are_never_stamped_before_their_fold_run_starts(
     stamps = [m.timestamp for m in client.get_metric_history(fold_run, "train_total")]
     assert len(stamps) == 2
     assert run.info.start_time <= stamps[0] <= stamps[1]
+
+
+def test_system_metrics_are_sampled_in_runs_that_train_unless_switched_off():
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.pipeline import Pipeline
+    from mlflow.environment_variables import MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING
+
+    fold = "fold_synthetic_sub01"
+    trains = Pipeline([node(_train, "clips", [f"{fold}.{MODEL}", f"{fold}.{LOSS_HISTORY}"],
+                            name=TRAIN_NODE, namespace=fold)])
+    prepares = Pipeline([node(lambda clips: clips, "clips", "clip_index")])
+    hooks = tracking.SystemMetricsHooks()
+    for pipeline, switch, sampled in ((trains, True, True), (prepares, True, False),
+                                      (trains, False, False)):
+        catalog = DataCatalog({"params:training": MemoryDataset({"system_metrics": switch})})
+        hooks.before_pipeline_run(pipeline, catalog)
+        assert MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING.get() is sampled, (pipeline, switch)
+        hooks.after_pipeline_run()
+        assert MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING.get() is False

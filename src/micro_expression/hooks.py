@@ -37,7 +37,7 @@ from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
 from micro_expression.mappings import flatten
 from micro_expression.parameters import PARSERS, check_run_parameters, used_blocks
 from micro_expression.project_lock import ProjectLock, acquire
-from micro_expression.training.folds import MODEL
+from micro_expression.training.folds import trains_models
 
 logger = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ def dataset_context(outputs: set[str]) -> str:
     ``training`` when it trains models, ``inference`` when it scores new recordings,
     ``evaluation`` when it only scores the folds' predictions, ``preparation`` when it makes
     the tables."""
-    if any(name.endswith(f".{MODEL}") for name in outputs):
+    if trains_models(outputs):
         return "training"
     if INFERENCE_PREDICTIONS in outputs:
         return "inference"

@@ -44,6 +44,7 @@ from micro_expression.training.folds import (
     PREDICTIONS,
     TRAIN_NODE,
     TRAIN_TEST_NODE,
+    trains_models,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ CHECKPOINT_MODEL_TYPE = "fold-checkpoint"
 """The type of the logged models that hold fold checkpoints (the registered final model is a
 pyfunc)."""
 SCORED_DATASET = "preprocessed_index"
-"""The dataset input that the LOSO scores (and so the registered model) are linked to."""
+"""The dataset input that each fold's held-out scores are linked to."""
 
 
 def lineage_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -311,16 +312,9 @@ class FoldTrackingHooks:
         self._fold_started[fold] = now_ms()
 
     def _fold_run(self, fold: str | None) -> str | None:
-        """The fold's open run: started by this process, or by the one that trained it."""
-        run = mlflow.active_run()
-        if fold is None or run is None:
-            return None
-        if fold not in self._fold_runs:
-            found = running_fold_runs(mlflow.MlflowClient(), run.info.run_id, fold)
-            if not found:
-                return None
-            self._fold_runs[fold] = found[0]
-        return self._fold_runs[fold]
+        """The fold's open run, which ``before_node_run`` started in this process (a fold is
+        one node, so one process runs all of its hooks)."""
+        return self._fold_runs.get(fold) if fold and mlflow.active_run() else None
 
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
@@ -378,9 +372,7 @@ class SystemMetricsHooks:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        trains = any(name.endswith(f".{MODEL}") for name in pipeline.all_outputs())
-        wanted = trains and catalog.load("params:training").get("system_metrics", True)
-        if wanted:
+        if trains_models(pipeline.all_outputs()) and _training_config(catalog).system_metrics:
             mlflow.enable_system_metrics_logging()
         else:
             mlflow.disable_system_metrics_logging()
@@ -451,6 +443,11 @@ def _alias(dataset: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in dataset).strip("-")
     reserved = {"latest", "", SCORED_ALIAS}
     return f"dataset-{cleaned}" if cleaned.lower() in reserved else cleaned
+
+
+def _training_config(catalog: Any) -> Any:
+    from micro_expression.training.loop import TrainingConfig  # torch: only for runs that train
+    return TrainingConfig.from_params(catalog.load("params:training"))
 
 
 def _task(node: Node) -> str:

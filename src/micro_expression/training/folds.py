@@ -25,6 +25,11 @@ DEFAULT_CLIP_INDEX = "data/02_intermediate/clip_index.parquet"
 FOLD_COLUMNS = ["fold", "fold_number", "held_out_subject", "clip_id", "subject", "dataset", "role"]
 
 
+def trains_models(outputs: set[str]) -> bool:
+    """Whether a pipeline with these ``outputs`` trains a fold's model."""
+    return any(name.endswith(f".{MODEL}") for name in outputs)
+
+
 @dataclass(frozen=True)
 class SplitSettings:
     """The ``splitting`` parameters (see conf/base/parameters_splitting.yml)."""
