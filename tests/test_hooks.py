@@ -117,7 +117,7 @@ def test_outside_git_the_commit_is_unknown(tmp_path):
 def test_folds_reading_a_table_at_once_on_dask_record_it_once(monkeypatch, sqlite_tracking):
     """Two workers load the preprocessed index at the same moment (two folds starting): the
     table's tag, counts and dataset input are recorded once, and neither fold fails."""
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
     set_tag = mlflow.set_tag
 
@@ -129,7 +129,10 @@ def test_folds_reading_a_table_at_once_on_dask_record_it_once(monkeypatch, sqlit
     table = pd.DataFrame({"clip_id": ["a", "b", "c"], "subject": ["s1", "s1", "s2"],
                           "content_key": ["k1", "k2", "k3"], "n_samples": [8, 8, 8],
                           "label_id": [0, 1, 2], "label": ["negative", "positive", "surprise"]})
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    # a client of the cluster, as the Dask runner's driver holds: without it, a closed client
+    # that an earlier test left as distributed's current one would be found instead
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster):
         with mlflow.start_run(experiment_id=sqlite_tracking) as parent:
             def load_on_a_worker():
                 mlflow.start_run(run_id=parent.info.run_id)  # as the Dask runner attaches
