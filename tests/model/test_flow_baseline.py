@@ -33,9 +33,13 @@ def test_ststnet_shapes_and_size():
 
 
 def test_flow_baseline_returns_logits_only():
-    output = FlowBaseline(n_classes=5)(torch.randn(2, 2, 128, 128))
+    model = FlowBaseline(n_classes=5).eval()
+    flow = torch.randn(2, 2, 128, 128)
+    output = model(flow)
     assert output.logits.shape == (2, 5)
     assert output.flow is None and output.landmarks is None
+    with torch.no_grad():
+        assert torch.equal(model.classify(flow), model(flow).logits)
 
 
 def test_flow_baseline_rejects_frames():

@@ -85,6 +85,22 @@ def test_switched_off_heads_are_absent(with_flow, with_landmarks):
 def test_mol_rejects_wrong_frame_shape():
     with pytest.raises(ValueError, match=r"\(B, 8, 128, 128\), got \(2, 7, 128, 128\)"):
         build_mol("small")(torch.randn(2, 7, 128, 128))
+    with pytest.raises(ValueError, match=r"\(B, 8, 128, 128\), got \(2, 7, 128, 128\)"):
+        build_mol("small").classify(torch.randn(2, 7, 128, 128))
+
+
+@pytest.mark.parametrize("variant", ["standard", "reference"])
+def test_classifying_gives_the_logits_of_the_full_forward_without_the_other_heads(variant):
+    torch.manual_seed(0)
+    model = build_mol("small", variant=variant).eval()
+    frames = torch.randn(2, 8, 128, 128)
+    calls = []
+    for head in (model.flow_net, model.landmark_head):
+        head.register_forward_hook(lambda module, inputs, output: calls.append(module))
+    with torch.no_grad():
+        logits = model.classify(frames)
+        assert calls == []
+        assert torch.equal(logits, model(frames).logits)
 
 
 def test_unknown_preset_lists_valid_ones():

@@ -17,6 +17,7 @@ from micro_expression.io.clip_cache import ClipArrays
 from micro_expression.model import input_key
 from micro_expression.preprocessing.clip import preprocess_clip
 from micro_expression.preprocessing.config import PreprocessingConfig
+from micro_expression.preprocessing.frames import ClipFrames
 from micro_expression.training.data import centre_offset, crop_window
 from micro_expression.training.device import autocast, select_device
 from micro_expression.training.loop import load_model
@@ -74,10 +75,15 @@ class ClipClassifier:
     def probabilities(self, arrays: ClipArrays) -> np.ndarray:
         """Class probabilities of a preprocessed clip: softmax of each sample, averaged."""
         with autocast(self.device):
-            logits = self.model(self.model_input(arrays).to(self.device)).logits
+            logits = self.model.classify(self.model_input(arrays).to(self.device))
         return torch.softmax(logits.float(), dim=1).mean(dim=0).cpu().numpy()
 
-    def classify_frames(self, frame_paths: Sequence[str], apex: int | None = None) -> np.ndarray:
-        """Preprocess a clip's frames like the training data, then :meth:`probabilities`.
-        Raises :class:`~micro_expression.preprocessing.clip.ClipRejected` on bad input."""
-        return self.probabilities(preprocess_clip(frame_paths, self.preprocessing, apex=apex))
+    def prepare(self, frames: Sequence[str] | ClipFrames, apex: int | None = None) -> ClipArrays:
+        """A clip's frames (files or decoded) prepared like the training data, with only what
+        the model reads. Raises :class:`~micro_expression.preprocessing.clip.ClipRejected`."""
+        return preprocess_clip(frames, self.preprocessing, apex=apex)
+
+    def classify_frames(self, frames: Sequence[str] | ClipFrames, apex: int | None = None
+                        ) -> np.ndarray:
+        """:meth:`prepare`, then :meth:`probabilities`."""
+        return self.probabilities(self.prepare(frames, apex))

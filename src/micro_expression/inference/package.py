@@ -33,7 +33,7 @@ from micro_expression.inference.classifier import ClipClassifier
 from micro_expression.inference.limits import RecordRefused, RequestBudget, ServingLimits
 from micro_expression.preprocessing.clip import ClipRejected
 from micro_expression.readers.images import declared_pixels
-from micro_expression.readers.recordings import Problem, discover
+from micro_expression.readers.recordings import Problem, decode_video, discover
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +140,7 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
             # The same answer whether or not the path exists: no probing the server's files.
             raise RecordRefused("path is not under a folder this server reads")
         aliases[str(resolved)] = given
-        found = discover(resolved, scratch / "video_frames",
-                         max_video_frames=self.limits.max_request_frames, called="path")
+        found = discover(resolved, called="path")
         if found.problems:
             problem: Problem = found.problems[0]
             raise ValueError(problem.reason)
@@ -149,7 +148,11 @@ class MicroExpressionModel(mlflow.pyfunc.PythonModel):
             raise RecordRefused(
                 f"{given} holds {len(found.recordings)} recordings: score a dataset root "
                 "with `kedro run --pipelines inference`")
-        frames = list(found.recordings[0].frame_paths)
+        (recording,) = found.recordings
+        frames = list(recording.frame_paths)
+        if recording.is_video:
+            frames = decode_video(resolved, scratch / "video_frames",
+                                  max_frames=self.limits.max_request_frames)
         inside = (*roots, Path(os.path.realpath(scratch)))
         if not all(_under(Path(os.path.realpath(frame)), inside) for frame in frames):
             raise RecordRefused(f"a frame of {given} links outside the folders this server reads")

@@ -102,3 +102,7 @@ class FlowBaseline(nn.Module):
                 f"{tuple(apex_flow.shape)}"
             )
         return MOLOutput(self.network(self.encoding(apex_flow)), None, None)
+
+    def classify(self, apex_flow: Tensor) -> Tensor:
+        """(B, n_classes) logits, as :meth:`forward` gives them."""
+        return self.forward(apex_flow).logits

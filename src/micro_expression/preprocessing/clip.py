@@ -32,6 +32,7 @@ from micro_expression.flow.tvl1 import (
 from micro_expression.io.clip_cache import ClipArrays
 from micro_expression.preprocessing.apex import motion_apex_index, sheet_apex_index
 from micro_expression.preprocessing.config import PreprocessingConfig
+from micro_expression.preprocessing.frames import ClipFrames
 from micro_expression.preprocessing.sampling import frame_numbers, sample_indices
 from micro_expression.readers.images import declared_pixels, oversize_reason, special_file_reason
 
@@ -88,20 +89,43 @@ def read_gray(path: str | Path) -> np.ndarray:
     return image
 
 
+@dataclass(frozen=True)
+class FrameFiles:
+    """A clip's image files (:class:`~micro_expression.preprocessing.frames.ClipFrames`),
+    numbered by their names' trailing digits."""
+
+    paths: tuple[str, ...]
+    numbers: np.ndarray
+
+    @classmethod
+    def of(cls, paths: Sequence[str | Path]) -> FrameFiles:
+        return cls(tuple(str(p) for p in paths), frame_numbers(paths))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def gray(self, index: int) -> np.ndarray:
+        return read_gray(self.paths[index])
+
+    def name(self, index: int) -> str:
+        return self.paths[index]
+
+
 @lru_cache(maxsize=4)
 def _estimator(tvl1_json: str) -> cv2.optflow.DualTVL1OpticalFlow:
     return create_tvl1(json.loads(tvl1_json))
 
 
 def preprocess_clip(
-    frame_paths: Sequence[str],
+    frames: Sequence[str] | ClipFrames,
     config: PreprocessingConfig,
     stopwatch: Stopwatch | None = None,
     apex: int | None = None,
 ) -> ClipArrays:
     """Aligned crops, TV-L1 flows, landmark labels and the onset-to-apex flow for one clip's
-    frames (onset..offset); ``config.outputs`` other than ``all`` leaves the flows (and, for
-    ``frames``, the apex flow and an estimated apex) empty, computing only what a model reads.
+    frames (onset..offset: file paths or :class:`ClipFrames`); ``config.outputs`` other than
+    ``all`` leaves the flows (and, for ``frames``, the apex flow and an estimated apex) empty,
+    computing only what a model reads.
 
     ``apex`` is the coding sheet's apex frame number, used when the clip holds that frame
     (:func:`~micro_expression.preprocessing.apex.sheet_apex_index`) and ``config.apex`` is
@@ -112,9 +136,11 @@ def preprocess_clip(
     onset has none). Raises ``ClipRejected``.
     """
     stopwatch = stopwatch or Stopwatch()
+    if isinstance(frames, Sequence):
+        frames = FrameFiles.of(frames)
     try:
         samples = sample_indices(
-            len(frame_paths), config.sampling, config.frames_per_sample, config.stride
+            len(frames), config.sampling, config.frames_per_sample, config.stride
         )
     except ValueError as error:
         raise ClipRejected("sampling", str(error)) from error
@@ -124,25 +150,25 @@ def preprocess_clip(
     def image(index: int) -> np.ndarray:
         if index not in images:
             with stopwatch("decode"):
-                images[index] = read_gray(frame_paths[index])
+                images[index] = frames.gray(index)
             first = next(iter(images))
             if images[index].shape != images[first].shape:
                 (h1, w1), (h2, w2) = images[first].shape[:2], images[index].shape[:2]
                 raise ClipRejected(
                     "decode",
-                    f"frames differ in size: {frame_paths[first]} is {w1}x{h1}, "
-                    f"{frame_paths[index]} is {w2}x{h2}",
+                    f"frames differ in size: {frames.name(first)} is {w1}x{h1}, "
+                    f"{frames.name(index)} is {w2}x{h2}",
                 )
         return images[index]
 
-    numbers = frame_numbers(frame_paths)
+    numbers = frames.numbers
     sheet_apex = sheet_apex_index(numbers, apex) if config.apex == "sheet" else None
     apex_read = sheet_apex is not None and config.outputs != "frames"
     needed = sorted(set(sampled) | ({sheet_apex} if apex_read else set()))
     for index in needed:
         image(index)
     align = _align_per_clip if config.alignment == "per_clip" else _align_per_frame
-    aligned = align(frame_paths, image, needed, config, stopwatch)
+    aligned = align(frames, image, needed, config, stopwatch)
     transforms, landmarks = aligned.transforms, aligned.landmarks
 
     with stopwatch("warp"):
@@ -216,7 +242,7 @@ class AlignedFrames:
 
 
 def _align_per_clip(
-    frame_paths: Sequence[str],
+    frames: ClipFrames,
     image: ImageGetter,
     sampled: list[int],
     config: PreprocessingConfig,
@@ -229,21 +255,21 @@ def _align_per_clip(
     face box (no re-detection), and its points are mapped into the crop by the frame's
     transform.
     """
-    for reference in range(len(frame_paths)):
+    for reference in range(len(frames)):
         with stopwatch("detect"):
             box = detect_face(image(reference), config.upsample_levels)
         if box is not None:
             break
     else:
         raise ClipRejected(
-            "detect", f"no face found in any of the {len(frame_paths)} frames from {frame_paths[0]}"
+            "detect", f"no face found in any of the {len(frames)} frames from {frames.name(0)}"
         )
     with stopwatch("landmarks"):
         reference_points, _ = _landmarks_inside(
-            image(reference), box, frame_paths[reference], config
+            image(reference), box, frames.name(reference), config
         )
-        transform = _similarity(reference_points, config, frame_paths[reference])
-        predicted = {i: _landmarks_inside(image(i), box, frame_paths[i], config) for i in sampled}
+        transform = _similarity(reference_points, config, frames.name(reference))
+        predicted = {i: _landmarks_inside(image(i), box, frames.name(i), config) for i in sampled}
     moving = [i for i in sampled if i != reference]
     with stopwatch("stabilise"):
         corrected, fallbacks = stabilising_transforms(
@@ -262,7 +288,7 @@ def _align_per_clip(
 
 
 def _align_per_frame(
-    frame_paths: Sequence[str],
+    frames: ClipFrames,
     image: ImageGetter,
     sampled: list[int],
     config: PreprocessingConfig,
@@ -276,14 +302,14 @@ def _align_per_frame(
         if box is None:
             raise ClipRejected(
                 "detect",
-                f"no face found in {frame_paths[i]} (per_frame alignment needs one in every "
+                f"no face found in {frames.name(i)} (per_frame alignment needs one in every "
                 "sampled frame)",
             )
         with stopwatch("landmarks"):
             points, aligned.landmarks_outside[i] = _landmarks_inside(
-                image(i), box, frame_paths[i], config
+                image(i), box, frames.name(i), config
             )
-            aligned.transforms[i] = _similarity(points, config, frame_paths[i])
+            aligned.transforms[i] = _similarity(points, config, frames.name(i))
             aligned.landmarks[i] = transform_points(points, aligned.transforms[i])
     return aligned
 

@@ -128,9 +128,8 @@ def run_clips(
             outcomes[position] = process_clip(tasks[position], cache, config)
             bar.update()
     else:
-        pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
-        )
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_worker_process)
         try:
             futures: dict[Future, int] = {
                 pool.submit(process_clip, tasks[p], cache, config): p for p in todo
@@ -176,7 +175,7 @@ def _process_clip_on_worker(
     return process_clip(task, cache, config)
 
 
-def _init_worker() -> None:
+def init_worker_process() -> None:
     """One thread per worker process (the parallelism is across clips); dlib models loaded
     up front so that per-stage timings measure the work."""
     cv2.setNumThreads(1)

@@ -1,21 +1,21 @@
 """New recordings to score: a folder of frames, a video file, or a dataset root.
 
-Each becomes one or more :class:`Recording` (ordered frame files with their digests). A video
-is decoded once into lossless PNG frames in a folder named by the video's content digest, so
-the rest of the chain (and its cache) works on frame files as in training. What cannot be
-used is reported as a :class:`Problem` with its reason, never dropped in silence.
+Each becomes one or more :class:`Recording`: ordered frame files with their digests, or a
+video file with its digest, which is decoded only as it is scored (streamed in windows, see
+:mod:`micro_expression.inference.stream`). What cannot be used is reported as a
+:class:`Problem` with its reason, never dropped in silence.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from micro_expression.readers import read_source
 from micro_expression.readers.images import (
@@ -44,10 +44,19 @@ class Recording:
     first_frame: int = 0
     apex: int | None = None
     label: str | None = None
+    video_sha256: str | None = None
+    """Set for a video file (``source``), which has no frame files: it is decoded as it is
+    scored."""
+
+    @property
+    def is_video(self) -> bool:
+        return self.video_sha256 is not None
 
     @property
     def content_hash(self) -> str:
-        """sha256 over the frames' digests, as ingestion computes a clip's."""
+        """sha256 over the frames' digests, as ingestion computes a clip's; a video's own."""
+        if self.video_sha256 is not None:
+            return self.video_sha256
         return hashlib.sha256("\n".join(self.frame_digests).encode()).hexdigest()
 
 
@@ -101,81 +110,53 @@ def folder_recording(folder: Path, recording_id: str | None = None) -> Recording
     )
 
 
-def video_recording(
-    video: Path, frames_cache: Path, max_frames: int | None = None
-) -> Recording | Problem:
-    """A video decoded into ``frames_cache/<sha256 of the file>/frame_<n>.png`` (reused when
-    already there); a file OpenCV cannot decode, frames larger than
-    :data:`~micro_expression.readers.images.MAX_FRAME_PIXELS` or more than ``max_frames``
-    frames make it a problem."""
+def video_recording(video: Path) -> Recording | Problem:
+    """A video file as one recording, read when it is scored (never written out as frames
+    here); a file OpenCV cannot open, or whose frames are larger than
+    :data:`~micro_expression.readers.images.MAX_FRAME_PIXELS`, is a problem."""
     with open(video, "rb") as stream:  # in chunks: memory stays flat whatever the file's size
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    folder = frames_cache / digest
-    done = folder / "complete"
     capture = cv2.VideoCapture(str(video))
     try:
         if not capture.isOpened():
             return Problem(video.name, str(video), f"OpenCV cannot open {video} as a video")
         fps = capture.get(cv2.CAP_PROP_FPS) or None
         pixels = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        if too_large := oversize_reason(pixels):
-            return Problem(video.name, str(video), f"{video}: {too_large}")
-        if not done.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            count = 0
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                count += 1
-                if max_frames is not None and count > max_frames:
-                    return Problem(video.name, str(video),
-                                   f"{video} has more than the {max_frames} frames allowed")
-                cv2.imwrite(str(folder / f"frame_{count:06d}.png"), frame)
-            if count == 0:
-                return Problem(video.name, str(video), f"no frame could be decoded from {video}")
-            done.write_text(f"{count}\n")
-        elif max_frames is not None and int(done.read_text()) > max_frames:
-            return Problem(video.name, str(video),
-                           f"{video} has more than the {max_frames} frames allowed")
-        else:
-            done.touch()  # used now: the last to go when the cache is pruned
     finally:
         capture.release()
-    decoded = folder_recording(folder, video.name)
-    if isinstance(decoded, Problem):
-        return Problem(video.name, str(video), decoded.reason)
-    return Recording(
-        recording_id=video.name, source=str(video), frame_paths=decoded.frame_paths,
-        frame_digests=decoded.frame_digests, fps=fps, first_frame=1,
-    )
+    if too_large := oversize_reason(pixels):
+        return Problem(video.name, str(video), f"{video}: {too_large}")
+    return Recording(recording_id=video.name, source=str(video), frame_paths=(),
+                     frame_digests=(), fps=fps, first_frame=1, video_sha256=digest)
 
 
-def prune_frames_cache(frames_cache: Path, keep: Iterable[str], max_bytes: int) -> list[str]:
-    """Remove decoded videos from ``frames_cache`` until it holds at most ``max_bytes``:
-    unfinished decodes first (a run killed while decoding), then the least recently used;
-    the folders named in ``keep`` stay whatever their size. Returns the removed names."""
-    if not frames_cache.is_dir():
-        return []
-    keep = set(keep)
-    sizes = {f: sum(p.stat().st_size for p in f.iterdir())
-             for f in frames_cache.iterdir() if f.is_dir()}
-    total = sum(sizes.values())
-    folders = [f for f in sizes if f.name not in keep]
+def decode_video(video: Path, folder: Path, max_frames: int | None = None) -> list[str]:
+    """Every frame of ``video`` written to ``folder`` as a lossless grey PNG (as the streamed
+    windows see it, so both routes score the same pixels), in order. Raises ``ValueError``
+    when no frame decodes, or before decoding frame ``max_frames + 1``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    capture = cv2.VideoCapture(str(video))
+    paths: list[str] = []
+    try:
+        while True:
+            decoded, image = capture.read()
+            if not decoded:
+                break
+            if max_frames is not None and len(paths) == max_frames:
+                raise ValueError(f"{video} has more than the {max_frames} frames allowed")
+            path = folder / f"frame_{len(paths) + 1:06d}.png"
+            cv2.imwrite(str(path), gray_frame(image))
+            paths.append(str(path))
+    finally:
+        capture.release()
+    if not paths:
+        raise ValueError(f"no frame could be decoded from {video}")
+    return paths
 
-    def age(folder: Path) -> tuple[bool, float]:
-        done = folder / "complete"
-        return (done.is_file(), done.stat().st_mtime if done.is_file() else 0.0)
 
-    removed = []
-    for folder in sorted(folders, key=age):
-        finished, _ = age(folder)
-        if total <= max_bytes and finished:
-            break
-        shutil.rmtree(folder)
-        total -= sizes[folder]
-        removed.append(folder.name)
-    return removed
+def gray_frame(image: np.ndarray) -> np.ndarray:
+    """A decoded video frame as 8-bit grey levels."""
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
 def dataset_recordings(root: Path, dataset: str) -> Recordings:
@@ -220,11 +201,9 @@ def _split_clips(clips: Iterable) -> tuple[tuple[Recording, ...], tuple[Problem,
 
 
 def discover(
-    path: str | Path | None, frames_cache: str | Path, dataset: str = "auto",
-    max_video_frames: int | None = None, called: str = "inference.source",
+    path: str | Path | None, dataset: str = "auto", called: str = "inference.source",
 ) -> Recordings:
-    """The recordings at ``path``: a video file (of at most ``max_video_frames`` frames), a
-    folder of frames, or a dataset root.
+    """The recordings at ``path``: a video file, a folder of frames, or a dataset root.
 
     Raises when ``path`` is unset, does not exist, is a link that leads nowhere or a special
     file, naming it as ``called`` (what the user set); a path that holds nothing usable is for
@@ -244,7 +223,7 @@ def discover(
         raise ValueError(f"{called} {source} is {special}: "
                          "give a frame folder, a video file or a dataset root")
     if source.is_file():
-        found = video_recording(source, Path(frames_cache), max_video_frames)
+        found = video_recording(source)
     elif frame_files(source):
         found = folder_recording(source)
     else:

@@ -8,6 +8,7 @@ from micro_expression.pipelines.inference.nodes import (
     plot_timelines,
     preprocess_for_model,
     score_clips,
+    score_videos,
 )
 
 
@@ -28,10 +29,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="preprocess_for_model",
             ),
             Node(
+                score_videos,
+                inputs=["inference_source", "inference_model", "params:inference"],
+                outputs="inference_video_windows",
+                name="score_videos",
+            ),
+            Node(
                 score_clips,
                 inputs=["inference_clips", "inference_stored_clips", "inference_read_problems",
-                        "inference_preprocessing_problems", "inference_model",
-                        "preprocessed_clips"],
+                        "inference_preprocessing_problems", "inference_video_windows",
+                        "inference_model", "preprocessed_clips"],
                 outputs="inference_predictions",
                 name="score_clips",
             ),
@@ -43,8 +50,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 inference_tags,
-                inputs=["inference_predictions", "inference_clips", "inference_model",
-                        "params:inference"],
+                inputs=["inference_predictions", "inference_clips", "inference_video_windows",
+                        "inference_model", "params:inference"],
                 outputs="inference_tags",
                 name="tag_inference_run",
             ),
