@@ -62,7 +62,8 @@ def write_recording(path: Path, frames: list[Path], n_frames: int, fps: float) -
 
 def run_measured(command: list[str], cwd: Path) -> dict[str, float | str]:
     """Wall time, output and peak memory (tree sum and largest process) of ``command``."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    # Wide enough that rich does not wrap the scoring node's log line.
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "400"}
     with tempfile.TemporaryFile("w+") as log:
         started = time.perf_counter()
         process = psutil.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -112,7 +113,7 @@ def main() -> None:
                                 f"inference.source={video}"], workspace)
             predictions = pd.read_parquet(
                 workspace / "data/07_model_output/inference_predictions.parquet")
-            node = NODE_LINE.search(" ".join(run["output"].split()))
+            node = NODE_LINE.search(run["output"])
             scoring_s = float(node.group(2)) if node else None
             figures["recordings"].append({
                 "seconds": seconds, "frames": n_frames, "windows": len(predictions),

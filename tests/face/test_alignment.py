@@ -4,6 +4,7 @@ import pytest
 
 from micro_expression.face.alignment import (
     eye_centres,
+    five_point_similarity,
     inter_ocular_distance,
     similarity_to_crop,
     transform_points,
@@ -87,3 +88,42 @@ def _toy_landmarks(angle: float = 0.0) -> np.ndarray:
     points[48], points[54] = (275, 245), (325, 245)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     return (points - (300, 200)) @ rotation.T + (300, 200)
+
+
+def reference_align_matrix(points: np.ndarray, box_enlarge: float, img_size: int) -> np.ndarray:
+    """The public MOL code's ``align_face`` matrix (utils/align_face.py at 0a75455), step by
+    step as it computes it: rotation ``mat1``, the five points' box, then ``mat3 * mat1``."""
+    land = np.asarray(points, dtype=np.float64).reshape(136)  # dlib gives integer pixels
+    left = np.array([land[2 * k] for k in range(36, 42)]).sum() / 6.0, \
+        np.array([land[2 * k + 1] for k in range(36, 42)]).sum() / 6.0
+    right = np.array([land[2 * k] for k in range(42, 48)]).sum() / 6.0, \
+        np.array([land[2 * k + 1] for k in range(42, 48)]).sum() / 6.0
+    delta_x, delta_y = right[0] - left[0], right[1] - left[1]
+    length = np.sqrt(delta_x * delta_x + delta_y * delta_y)
+    sin, cos = delta_y / length, delta_x / length
+    mat1 = np.array([[cos, sin, 0], [-sin, cos, 0], [0, 0, 1]])
+    mat2 = np.array([[left[0], left[1], 1], [right[0], right[1], 1],
+                     [land[60], land[61], 1], [land[96], land[97], 1], [land[108], land[109], 1]])
+    mat2 = (mat1 @ mat2.T).T
+    cx = (mat2[:, 0].max() + mat2[:, 0].min()) * 0.5
+    cy = (mat2[:, 1].max() + mat2[:, 1].min()) * 0.5
+    width, height = mat2[:, 0].max() - mat2[:, 0].min(), mat2[:, 1].max() - mat2[:, 1].min()
+    half = 0.5 * box_enlarge * (width if width > height else height)
+    scale = (img_size - 1) / 2.0 / half
+    mat3 = np.array([[scale, 0, scale * (half - cx)], [0, scale, scale * (half - cy)], [0, 0, 1]])
+    return (mat3 @ mat1)[:2]
+
+
+def test_the_five_point_crop_is_the_public_codes_alignment(tilted):
+    image, points, _ = tilted
+    transform = five_point_similarity(points, 144)
+    np.testing.assert_allclose(transform, reference_align_matrix(points, 2.5, 144), rtol=1e-12)
+    crop = warp_to_crop(image, transform, 144, border=128)
+    expected = cv2.warpAffine(image, reference_align_matrix(points, 2.5, 144), (144, 144),
+                              borderValue=(128, 128, 128))
+    np.testing.assert_array_equal(crop, expected)
+    # Outside the frame the public code's crop is grey, the standard one repeats the edge.
+    ramp = np.tile(np.arange(10, 74, dtype=np.uint8), (64, 1))
+    shifted = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 0.0]])  # the frame starts at crop x 20
+    assert (warp_to_crop(ramp, shifted, 64, border=128)[:, :19] == 128).all()
+    assert (warp_to_crop(ramp, shifted, 64)[:, :19] == 10).all()

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from micro_expression.face.alignment import eye_centres
+from micro_expression.face.alignment import eye_centres, five_point_similarity
 from micro_expression.face.detection import detect_face, predict_landmarks
 from micro_expression.preprocessing.clip import ClipRejected, Stopwatch, preprocess_clip
 from micro_expression.preprocessing.config import PreprocessingConfig
@@ -49,6 +49,14 @@ def test_per_frame_aligns_each_frame_on_its_own(clip):
     arrays = preprocess_clip(clip, config(alignment="per_frame"))
     transforms = arrays.transform[0]
     assert not np.allclose(transforms[0], transforms[-1])
+
+
+def test_the_reference_crop_geometry_aligns_each_frame_as_the_public_code(clip):
+    arrays = preprocess_clip(clip, config(alignment="per_frame", crop_geometry="reference",
+                                          crop_size=144))
+    first = cv2.imread(clip[0], cv2.IMREAD_GRAYSCALE)
+    points = predict_landmarks(first, detect_face(first))
+    np.testing.assert_allclose(arrays.transform[0, 0], five_point_similarity(points, 144))
 
 
 def test_landmark_labels_are_where_the_face_is_in_the_crop(clip):

@@ -27,6 +27,7 @@ def test_key_is_stable_and_ignores_execution_settings():
         {"detection": {"retry_upsample": None}},
         {"tvl1": {"lambda": 0.3}},
         {"flow_brightness": "gain"},
+        {"crop_geometry": "reference"},
     ],
 )
 def test_output_settings_change_the_key(change):
@@ -66,6 +67,8 @@ def test_index_digest_ignores_order():
         ({"colour": True}, "colour"),
         ({"flow_brightness": "histogram"}, r"flow_brightness must be one of \('gain', 'none'\)"),
         ({"detection": {"upsampling": 1}}, "upsampling"),
+        ({"crop_geometry": "five_points"},
+         r"crop_geometry must be one of \('standard', 'reference'\), got 'five_points'"),
     ],
 )
 def test_bad_parameters_are_named(params, message):
@@ -84,3 +87,12 @@ def test_a_model_from_before_brightness_matching_keeps_its_preprocessing():
     settings = PreprocessingConfig().output_settings()
     del settings["flow_brightness"]
     assert PreprocessingConfig.from_settings(settings).flow_brightness == "none"
+
+
+def test_the_standard_crop_geometry_keeps_the_keys_clips_always_had():
+    """Clips preprocessed before the choice existed are still found in the cache."""
+    assert "crop_geometry" not in PreprocessingConfig().output_settings()
+    reference = PreprocessingConfig(crop_geometry="reference")
+    assert PreprocessingConfig.from_settings(reference.output_settings()) == reference
+    assert PreprocessingConfig.from_settings(PreprocessingConfig().output_settings()
+                                             ).crop_geometry == "standard"

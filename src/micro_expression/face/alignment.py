@@ -3,7 +3,9 @@
 A transform is a (2, 3) float64 matrix mapping image pixels (x, y) to crop pixels, usable
 directly by ``cv2.warpAffine``. The crop puts the eye centroids on a horizontal line and
 centres the bounding box of the 68 landmarks (taken in that levelled frame) in the crop,
-scaled so that its longer side plus ``margin`` times that side on each end fills the crop.
+scaled so that its longer side plus ``margin`` times that side on each end fills the crop
+(:func:`similarity_to_crop`); or, as the public MOL code does, centres the box of five of
+them, enlarged 2.5 times (:func:`five_point_similarity`).
 """
 
 from __future__ import annotations
@@ -48,15 +50,40 @@ def similarity_to_crop(
     return np.hstack([linear, shift[:, None]])
 
 
-def warp_to_crop(image: np.ndarray, transform: np.ndarray, crop_size: int = 144) -> np.ndarray:
-    """The crop of ``image`` under ``transform`` (bilinear; borders replicate the edge pixels)."""
-    return cv2.warpAffine(
-        image,
-        transform,
-        (crop_size, crop_size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
+FIVE_POINT_BOX_ENLARGE = 2.5
+"""The public MOL code's crop: this many times the longer side of the five points' box."""
+
+
+def five_point_similarity(landmarks: np.ndarray, crop_size: int = 144,
+                          box_enlarge: float = FIVE_POINT_BOX_ENLARGE) -> np.ndarray:
+    """The public MOL code's alignment (``utils/align_face.py`` at 0a75455): eyes levelled,
+    then the box of five points (the two eye centroids, the nose tip 30, the mouth corners 48
+    and 54) centred, its longer side times ``box_enlarge`` spanning ``crop_size - 1`` pixels."""
+    first_eye, second_eye = eye_centres(landmarks)
+    dx, dy = second_eye - first_eye
+    if np.hypot(dx, dy) < 1e-6:
+        raise ValueError("eye centroids coincide: cannot align these landmarks")
+    angle = np.arctan2(dy, dx)
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotation = np.array([[cos, sin], [-sin, cos]])
+    points = np.asarray(landmarks, dtype=np.float64)
+    five = np.stack([first_eye, second_eye, points[30], points[48], points[54]]) @ rotation.T
+    low, high = five.min(axis=0), five.max(axis=0)
+    half = 0.5 * box_enlarge * float(np.max(high - low))
+    scale = (crop_size - 1) / 2.0 / half
+    shift = scale * (half - 0.5 * (low + high))
+    return np.hstack([scale * rotation, shift[:, None]])
+
+
+def warp_to_crop(image: np.ndarray, transform: np.ndarray, crop_size: int = 144,
+                 border: int | None = None) -> np.ndarray:
+    """The crop of ``image`` under ``transform`` (bilinear); outside the image the crop
+    replicates the edge pixels, or is ``border`` grey (the public MOL code's 128)."""
+    if border is None:
+        return cv2.warpAffine(image, transform, (crop_size, crop_size), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(image, transform, (crop_size, crop_size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
 def transform_points(points: np.ndarray, transform: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -115,7 +116,12 @@ class PackagedModelDataset(AbstractDataset[None, LoadedModel]):
         uri, name, version = resolve_model_uri(self._model_uri)
         if name is not None and version is not None:
             check_scored(self._model_uri, name, version)
+        path_before = list(sys.path)
         model = mlflow.pyfunc.load_model(uri)
+        # The model's own copy of this package went first on sys.path, for where the project
+        # is not installed. Here the project's is imported already and is what runs, and the
+        # worker processes this one spawns (which inherit sys.path) must run the same code.
+        sys.path[:] = [entry for entry in sys.path if entry in path_before]
         classifier = getattr(model.unwrap_python_model(), "classifier", None)
         if classifier is None:
             raise DatasetError(f"{uri} is not a micro-expression model package")

@@ -14,7 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from micro_expression.face.alignment import similarity_to_crop, transform_points, warp_to_crop
+from micro_expression.face.alignment import (
+    five_point_similarity,
+    similarity_to_crop,
+    transform_points,
+    warp_to_crop,
+)
 from micro_expression.face.detection import (
     N_LANDMARKS,
     FaceBox,
@@ -172,7 +177,8 @@ def preprocess_clip(
     transforms, landmarks = aligned.transforms, aligned.landmarks
 
     with stopwatch("warp"):
-        crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size) for i in needed}
+        crops = {i: warp_to_crop(images[i], transforms[i], config.crop_size, config.crop_border)
+                 for i in needed}
     estimator = _estimator(json.dumps(dict(config.tvl1), sort_keys=True))
 
     def flow_input(indices: Sequence[int]) -> np.ndarray:
@@ -334,6 +340,8 @@ def _landmarks_inside(
 
 def _similarity(points: np.ndarray, config: PreprocessingConfig, path: str) -> np.ndarray:
     try:
+        if config.crop_geometry == "reference":
+            return five_point_similarity(points, config.crop_size)
         return similarity_to_crop(points, config.crop_size, config.face_margin)
     except ValueError as error:
         raise ClipRejected("landmarks", f"{path}: {error}") from error

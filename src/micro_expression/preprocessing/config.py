@@ -20,6 +20,11 @@ flow baseline reads) for scoring with a model."""
 DETECTION = {"detection": {"upsample": "upsample", "retry_upsample": "retry_upsample"}}
 """The ``detection`` block's keys and the fields they set."""
 SAMPLINGS = ("even", "strided")
+CROP_GEOMETRIES = ("standard", "reference")
+"""How a face fills its crop: ``standard``, the 68 points' box with ``face_margin`` and the
+edge pixels replicated outside the frame; ``reference``, the public MOL code's box of five
+points enlarged 2.5 times, grey (128) outside the frame."""
+REFERENCE_BORDER = 128
 APEX_SOURCES = ("sheet", "estimated")
 """Where the onset-to-apex flow's apex comes from: the coding sheet when it names one (else
 estimated), or always estimated from the face's motion (recordings nobody coded)."""
@@ -38,6 +43,7 @@ class PreprocessingConfig:
     stride: int | None = None
     crop_size: int = 144
     face_margin: float = 0.1
+    crop_geometry: str = "standard"
     upsample: int = 0
     retry_upsample: int | None = 1
     tvl1: Mapping[str, Any] = field(default_factory=dict)
@@ -75,6 +81,9 @@ class PreprocessingConfig:
                              f"got {self.flow_brightness!r}")
         if self.frames_per_sample < 2:
             raise ValueError(f"frames_per_sample must be >= 2, got {self.frames_per_sample}")
+        if self.crop_geometry not in CROP_GEOMETRIES:
+            raise ValueError(f"crop_geometry must be one of {CROP_GEOMETRIES}, "
+                             f"got {self.crop_geometry!r}")
         if self.face_margin < 0:
             raise ValueError(f"face_margin must be >= 0, got {self.face_margin}")
         if self.stride is not None and self.stride < 1:
@@ -112,6 +121,7 @@ class PreprocessingConfig:
             stride=settings.get("stride"),
             crop_size=int(settings["crop_size"]),
             face_margin=float(settings["face_margin"]),
+            crop_geometry=settings.get("crop_geometry", "standard"),  # older models: standard
             upsample=int(levels[0]),
             retry_upsample=int(levels[1]) if len(levels) > 1 else None,
             tvl1=dict(settings["tvl1"]),
@@ -127,6 +137,11 @@ class PreprocessingConfig:
         if self.retry_upsample is None or self.retry_upsample == self.upsample:
             return (self.upsample,)
         return (self.upsample, self.retry_upsample)
+
+    @property
+    def crop_border(self) -> int | None:
+        """The grey level outside the frame in a crop; None: the edge pixels replicated."""
+        return REFERENCE_BORDER if self.crop_geometry == "reference" else None
 
     @property
     def n_workers(self) -> int:
@@ -149,6 +164,8 @@ class PreprocessingConfig:
             "tvl1": dict(sorted(self.tvl1.items())),
             "flow_brightness": self.flow_brightness,
             "apex": self.apex,
-            # Only when reduced, so training entries keep the keys they always had.
+            # Only when not the default, so clips keep the keys they always had.
+            **({"crop_geometry": self.crop_geometry}
+               if self.crop_geometry != "standard" else {}),
             **({"outputs": self.outputs} if self.outputs != "all" else {}),
         }

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from micro_expression.io.packaged_model import PackagedModelDataset
 from tests.kedro_project import configure_tiny_run, copy_project, kedro_run
 from tests.readers.fixtures import jpeg_declaring, write_garbage
 
@@ -244,6 +245,16 @@ def peak_rss_mb(url: str) -> float:
             peaks.append(int(kib) / 1024)
     assert peaks, f"no server process listens on port {port}"
     return max(peaks)
+
+
+def test_a_model_loaded_in_the_project_leaves_the_import_path_to_the_project(project_registry):
+    """The model's packaged copy of the code must not come first in the workers this process
+    spawns (they inherit sys.path): they would run other code than the process that loaded
+    it, or fail to import what the project has and an older model's copy lacks."""
+    before = list(sys.path)
+    loaded = PackagedModelDataset(model_uri=f"models:/{MODEL}/1").load()
+    assert sys.path == before
+    assert type(loaded.classifier).__module__ == "micro_expression.inference.classifier"
 
 
 def test_a_video_and_a_long_video_in_windows(project, tmp_path):
