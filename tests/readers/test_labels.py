@@ -93,5 +93,6 @@ def test_casme3_offers_three_four_and_seven_classes():
         scheme_for("casme3", 5)
 
 
-def test_the_composite_keeps_to_its_three_datasets():
-    assert set(scheme_for("composite", 3).mapping) == {"casme2", "samm", "smic"}
+def test_the_composite_maps_every_part_it_may_hold():
+    assert set(scheme_for("composite", 3).mapping) == {"casme2", "samm", "smic", "casme3",
+                                                      "mmew"}

@@ -1,7 +1,7 @@
 import pytest
 
-from micro_expression.readers import read_source
-from tests.readers.fixtures import write_casme2, write_samm, write_smic
+from micro_expression.readers import read_source, scheme_for
+from tests.readers.fixtures import write_casme2, write_casme3, write_samm, write_smic
 
 
 def _roots(tmp_path):
@@ -26,11 +26,28 @@ def test_composite_reads_the_three_datasets_with_prefixed_subjects(tmp_path):
     assert all(c.clip_id.startswith(c.subject + "/") for c in raw.clips)
 
 
-def test_composite_names_the_missing_roots(tmp_path):
+def test_a_composite_needs_two_parts_and_names_the_roots_it_could_have(tmp_path):
     roots = _roots(tmp_path)
 
-    with pytest.raises(ValueError, match=r"missing: dataset\.roots\.samm, dataset\.roots\.smic"):
+    with pytest.raises(ValueError, match=r"at least two of its parts; given casme2; set one or "
+                                         r"more of: dataset\.roots\.samm, dataset\.roots\.smic, "
+                                         r"dataset\.roots\.casme3, dataset\.roots\.mmew"):
         read_source("composite", roots={"casme2": str(roots["casme2"]), "samm": None})
+    with pytest.raises(ValueError, match="cannot hold casme1: its parts are casme2, samm"):
+        read_source("composite", roots={"casme1": str(roots["casme2"]), "samm": roots["samm"]})
+
+
+def test_a_composite_of_any_parts_keeps_their_subjects_apart_and_labels_each_its_way(tmp_path):
+    """CASME II with CAS(ME)^3 (MEGC since 2022): every subject prefixed with its dataset, each
+    part's emotions mapped to the three classes by its own table."""
+    roots = {"casme2": write_casme2(tmp_path / "CASME2"),
+             "casme3": write_casme3(tmp_path / "CASME3")}
+    raw = read_source("composite", roots={k: str(v) for k, v in roots.items()})
+    assert {c.dataset for c in raw.clips} == {"casme2", "casme3"}
+    assert all(c.subject.startswith(f"{c.dataset}/") for c in raw.clips)
+    scheme = scheme_for("composite", 3)
+    assert scheme.label("casme3", "sad") == scheme.label("casme2", "repression") == "negative"
+    assert scheme.label("casme3", "happy") == scheme.label("casme2", "happiness") == "positive"
 
 
 def test_relative_root_is_taken_from_the_working_directory(tmp_path, monkeypatch):

@@ -45,8 +45,8 @@ _THREE_CLASS = {
         "surprise": "surprise",
     },
 }
-COMPOSITE_PARTS = ("casme2", "samm", "smic")
-"""The MEGC2019 composite's datasets."""
+COMPOSITE_PARTS = ("casme2", "samm", "smic", "casme3", "mmew")
+"""The datasets a composite may hold: each maps its emotions to the three classes its own way."""
 DATASETS = ("synthetic", "casme2", "samm", "smic", "composite", "casme3", "mmew")
 EMOTIONS = {
     "casme2": ("happiness", "surprise", "disgust", "repression", "others", "fear", "sadness"),
