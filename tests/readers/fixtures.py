@@ -303,3 +303,48 @@ def write_mmew(root: Path, clips: list[dict[str, Any]] | None = None,
     ]
     write_sheet(root / MMEW_SHEET, MMEW_HEADER, rows)
     return root
+
+
+FOURDME_SHEET = "4DME_Labelling_Micro_release v1.xlsx"
+FOURDME_HEADER = ["fold", "sub_ID", "fold_name", "Onset", "Apex", "Offset", "AUs", "Emotion",
+                  "Positive", "Negative", "Surprise", "Repression", "Others", "Total"]
+FOURDME_EMOTIONS = ("Positive", "Negative", "Surprise", "Repression", "Others")
+
+
+def fourdme_clip(subject: str, fold_name: str, onset: int, apex: int, offset: int,
+                 *emotions: str) -> dict[str, Any]:
+    """A 4DME clip dict: its emotions are the 0/1 columns set to 1 (any cell given as
+    ``Column=value`` is written as that value instead)."""
+    return {**sheet_clip(subject, fold_name, onset, apex, offset, "+".join(emotions)),
+            "flags": emotions}
+
+
+FOURDME_CLIPS: list[dict[str, Any]] = [
+    # The frame number is the last digits of a name that holds others (S01_1st_001_0012.jpg).
+    fourdme_clip("S01", "S01_1st_001", 9, 10, 12, "Positive"),
+    fourdme_clip("S01", "S01_1st_002", 20, 21, 23, "Negative", "Repression"),
+    fourdme_clip("S02", "S02_2nd_001", 5, 6, 8, "Positive", "Surprise"),
+    fourdme_clip("S02", "S02_2nd_002", 30, 31, 33, "Surprise"),
+]
+
+
+def write_4dme(root: Path, clips: list[dict[str, Any]] | None = None,
+               header: Sequence[str] = FOURDME_HEADER, image: ImageMaker = noise_image) -> Path:
+    """A 4DME tree: ``root/<sheet>`` and ``root/gray_micro/<sub_ID>/<fold_name>/
+    <fold_name>_<NNNN>.jpg`` holding onset..offset."""
+    clips = FOURDME_CLIPS if clips is None else clips
+    for clip in clips:
+        folder = root / "gray_micro" / clip["subject"] / clip["filename"]
+        for n in _frame_numbers(clip, folder):
+            write_jpeg(folder / f"{clip['filename']}_{n:04d}.jpg", image(folder.name, n))
+    rows = []
+    for number, clip in enumerate(clips, start=1):
+        cells = dict(clip.get("cells", {}))
+        flags = {column: int(column in clip["flags"]) for column in FOURDME_EMOTIONS}
+        values = {"fold": number, "sub_ID": clip["subject"], "fold_name": clip["filename"],
+                  "Onset": clip["onset"], "Apex": clip["apex"], "Offset": clip["offset"],
+                  "AUs": "AU12", "Emotion": clip["emotion"], **flags,
+                  "Total": sum(flags.values()), **cells}
+        rows.append([values.get(column) for column in header])
+    write_sheet(root / FOURDME_SHEET, header, rows)
+    return root

@@ -95,4 +95,4 @@ def test_casme3_offers_three_four_and_seven_classes():
 
 def test_the_composite_maps_every_part_it_may_hold():
     assert set(scheme_for("composite", 3).mapping) == {"casme2", "samm", "smic", "casme3",
-                                                      "mmew"}
+                                                      "mmew", "4dme"}

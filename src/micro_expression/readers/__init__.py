@@ -15,6 +15,7 @@ from pathlib import Path
 from micro_expression.readers.casme2 import read_casme2
 from micro_expression.readers.casme3 import read_casme3
 from micro_expression.readers.composite import read_composite
+from micro_expression.readers.fourdme import read_4dme
 from micro_expression.readers.generated import read_generated
 from micro_expression.readers.images import dangling_link_reason
 from micro_expression.readers.labels import DATASETS, ClassScheme, scheme_for
@@ -40,6 +41,7 @@ _SINGLE_READERS = {
     "smic": read_smic,
     "casme3": read_casme3,
     "mmew": read_mmew,
+    "4dme": read_4dme,
 }
 
 

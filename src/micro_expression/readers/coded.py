@@ -1,5 +1,5 @@
-"""Shared reading of the sheet-coded datasets (CASME II, SAMM, CAS(ME)^3, MMEW): one clip per
-sheet row."""
+"""Shared reading of the sheet-coded datasets (CASME II, SAMM, CAS(ME)^3, MMEW, 4DME): one
+clip per sheet row."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class SheetLayout:
 
     subject_name: Callable[[object], str]
     frame_pattern: re.Pattern[str]
-    fps: float
+    fps: float | None
     subject: str = "Subject"
     filename: str = "Filename"
     onset: str = "OnsetFrame"
@@ -75,10 +75,15 @@ class SheetLayout:
     clip_folder: Callable[[Path, SheetRow, str, str], Path] = subject_clip_folder
     clip_name: Callable[[SheetRow, str], str] = filename_clip_name
     folder_hint: Callable[[Path], str] = missing_folder_hint
+    clip_emotion: Callable[[SheetRow], str] | None = None
+    """The clip's emotion from its row, where it is not the ``emotion`` cell alone (4DME
+    codes it in one column per emotion, named in ``emotion_columns``)."""
+    emotion_columns: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
-        return [self.subject, self.filename, self.onset, self.apex, self.offset, self.emotion]
+        return [self.subject, self.filename, self.onset, self.apex, self.offset, self.emotion,
+                *self.emotion_columns]
 
 
 def read_coded_clips(
@@ -110,7 +115,8 @@ def read_coded_clips(
             onset=frame_number(row.cells[layout.onset]),
             apex=frame_number(row.cells[layout.apex]),
             offset=frame_number(row.cells[layout.offset]),
-            emotion=text(row.cells[layout.emotion]),
+            emotion=layout.clip_emotion(row) if layout.clip_emotion
+            else text(row.cells[layout.emotion]),
             fps=layout.fps,
             frames=tuple(inspected[path] for _, path in files),
             expected_folder=str(folder),

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from micro_expression.readers.casme2 import read_casme2
 from micro_expression.readers.casme3 import read_casme3
+from micro_expression.readers.fourdme import read_4dme
 from micro_expression.readers.mmew import read_mmew
 from micro_expression.readers.records import SourceClip
 from micro_expression.readers.samm import read_samm
 from micro_expression.readers.smic import read_smic
 
 READERS = {"casme2": read_casme2, "samm": read_samm, "smic": read_smic, "casme3": read_casme3,
-           "mmew": read_mmew}
+           "mmew": read_mmew, "4dme": read_4dme}
 """The datasets a composite may hold, in the order their clips are listed."""
 
 

@@ -44,19 +44,29 @@ _THREE_CLASS = {
         "happiness": "positive",
         "surprise": "surprise",
     },
+    # 4DME codes each clip with 0/1 columns; repression counts as negative, as in CASME II.
+    "4dme": {
+        "negative": "negative",
+        "repression": "negative",
+        "positive": "positive",
+        "surprise": "surprise",
+    },
 }
-COMPOSITE_PARTS = ("casme2", "samm", "smic", "casme3", "mmew")
+COMPOSITE_PARTS = ("casme2", "samm", "smic", "casme3", "mmew", "4dme")
 """The datasets a composite may hold: each maps its emotions to the three classes its own way."""
-DATASETS = ("synthetic", "casme2", "samm", "smic", "composite", "casme3", "mmew")
+DATASETS = ("synthetic", "casme2", "samm", "smic", "composite", "casme3", "mmew", "4dme")
 EMOTIONS = {
     "casme2": ("happiness", "surprise", "disgust", "repression", "others", "fear", "sadness"),
     "samm": ("anger", "contempt", "disgust", "fear", "sadness", "happiness", "surprise", "other"),
     "smic": ("negative", "positive", "surprise"),
     "casme3": ("happy", "surprise", "disgust", "fear", "anger", "sad", "others"),
     "mmew": ("happiness", "surprise", "disgust", "fear", "anger", "sadness", "others"),
+    "4dme": ("positive", "negative", "surprise", "repression", "others"),
 }
 """Every emotion each dataset codes (lower case): an emotion outside these is a data fault
 (a typo, a blank cell), while one a class scheme leaves out is a normal exclusion."""
+MULTI_LABEL = ("4dme",)
+"""Datasets whose clips may carry several emotions, joined with ``+`` by their readers."""
 
 
 def _same_classes(classes: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -76,6 +86,10 @@ _OTHER_SCHEMES: dict[str, dict[int, tuple[tuple[str, ...], dict[str, str]]]] = {
         4: (MEGC_CLASSES + ("others",), {**_THREE_CLASS["mmew"], "others": "others"}),
         7: _same_classes(EMOTIONS["mmew"]),
     },
+    "4dme": {
+        4: (MEGC_CLASSES + ("others",), {**_THREE_CLASS["4dme"], "others": "others"}),
+        5: _same_classes(EMOTIONS["4dme"]),
+    },
 }
 
 
@@ -93,9 +107,12 @@ class ClassScheme:
     mapping: dict[str, dict[str, str]]
 
     def label(self, dataset: str, emotion: str) -> str | None:
-        """Class of ``emotion`` as written in ``dataset``, or None when the scheme drops it."""
+        """Class of ``emotion`` as written in ``dataset``, or None when the scheme drops it.
+        Several emotions joined with ``+`` (a 4DME clip coded with more than one) have a
+        class when all of them map to that one class."""
         table = self.mapping[CODED_AS.get(dataset, dataset)]
-        return table.get(emotion.strip().lower())
+        classes = {table.get(part.strip()) for part in emotion.strip().lower().split("+")}
+        return classes.pop() if len(classes) == 1 else None
 
     def label_id(self, label: str) -> int:
         return self.classes.index(label)

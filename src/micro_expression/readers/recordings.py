@@ -27,7 +27,7 @@ from micro_expression.readers.images import (
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv", ".webm")
-DATASETS = ("casme2", "samm", "smic", "casme3", "mmew")
+DATASETS = ("casme2", "samm", "smic", "casme3", "mmew", "4dme")
 """Layouts a dataset root may have, tried in this order by ``dataset="auto"``."""
 _TRAILING_NUMBER = re.compile(r"(\d+)$")
 

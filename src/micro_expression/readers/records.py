@@ -39,7 +39,7 @@ class SourceClip:
     apex: int | None
     offset: int | None
     emotion: str
-    fps: float
+    fps: float | None
     frames: tuple[FrameFile, ...] = ()
     expected_folder: str = ""
     folder_hint: str = ""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from micro_expression.parameters import block_values
-from micro_expression.readers.labels import ClassScheme, dataset_emotions
+from micro_expression.readers.labels import MULTI_LABEL, ClassScheme, dataset_emotions
 from micro_expression.readers.records import FrameFile, SourceClip
 
 MAX_RANGES_SHOWN = 10
@@ -127,12 +127,15 @@ def data_faults(clip: SourceClip, max_frames: int = DEFAULT_MAX_CLIP_FRAMES) -> 
 
 
 def emotion_fault(clip: SourceClip) -> str | None:
-    """Why the clip's emotion is not one its dataset codes (blank, misspelt), or None."""
+    """Why the clip's emotion is not one its dataset codes (blank, misspelt), or None; a
+    clip of a :data:`~micro_expression.readers.labels.MULTI_LABEL` dataset may carry several,
+    joined with ``+``, each of them known."""
     emotion = clip.emotion.strip().lower()
     known = dataset_emotions(clip.dataset)
     if not emotion:
         return "the emotion cell is blank"
-    if emotion not in known:
+    parts = emotion.split("+") if clip.dataset in MULTI_LABEL else [emotion]
+    if any(part.strip() not in known for part in parts):
         return f"unknown emotion {clip.emotion!r}: {clip.dataset} codes {', '.join(known)}"
     return None
 
