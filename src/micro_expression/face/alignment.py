@@ -29,17 +29,23 @@ def inter_ocular_distance(landmarks: np.ndarray) -> np.ndarray | float:
     return np.linalg.norm(second - first, axis=-1)
 
 
-def similarity_to_crop(
-    landmarks: np.ndarray, crop_size: int = 144, margin: float = 0.1
-) -> np.ndarray:
-    """Rotation + uniform scale + shift putting the eyes level and the face centred in the crop."""
+def levelling_rotation(landmarks: np.ndarray) -> np.ndarray:
+    """The (2, 2) rotation that turns the axis from the first eye centroid to the second onto
+    +x; raises ``ValueError`` when the two coincide."""
     first_eye, second_eye = eye_centres(landmarks)
     dx, dy = second_eye - first_eye
     if np.hypot(dx, dy) < 1e-6:
         raise ValueError("eye centroids coincide: cannot align these landmarks")
     angle = np.arctan2(dy, dx)
     cos, sin = np.cos(angle), np.sin(angle)
-    rotation = np.array([[cos, sin], [-sin, cos]])  # rotates the eye axis onto +x
+    return np.array([[cos, sin], [-sin, cos]])
+
+
+def similarity_to_crop(
+    landmarks: np.ndarray, crop_size: int = 144, margin: float = 0.1
+) -> np.ndarray:
+    """Rotation + uniform scale + shift putting the eyes level and the face centred in the crop."""
+    rotation = levelling_rotation(landmarks)
 
     rotated = np.asarray(landmarks, dtype=np.float64) @ rotation.T
     low, high = rotated.min(axis=0), rotated.max(axis=0)
@@ -60,12 +66,7 @@ def five_point_similarity(landmarks: np.ndarray, crop_size: int = 144,
     then the box of five points (the two eye centroids, the nose tip 30, the mouth corners 48
     and 54) centred, its longer side times ``box_enlarge`` spanning ``crop_size - 1`` pixels."""
     first_eye, second_eye = eye_centres(landmarks)
-    dx, dy = second_eye - first_eye
-    if np.hypot(dx, dy) < 1e-6:
-        raise ValueError("eye centroids coincide: cannot align these landmarks")
-    angle = np.arctan2(dy, dx)
-    cos, sin = np.cos(angle), np.sin(angle)
-    rotation = np.array([[cos, sin], [-sin, cos]])
+    rotation = levelling_rotation(landmarks)
     points = np.asarray(landmarks, dtype=np.float64)
     five = np.stack([first_eye, second_eye, points[30], points[48], points[54]]) @ rotation.T
     low, high = five.min(axis=0), five.max(axis=0)
