@@ -121,7 +121,7 @@ class PackagedModelDataset(AbstractDataset[None, LoadedModel]):
         # The model's own copy of this package went first on sys.path, for where the project
         # is not installed. Here the project's is imported already and is what runs, and the
         # worker processes this one spawns (which inherit sys.path) must run the same code.
-        sys.path[:] = [entry for entry in sys.path if entry in path_before]
+        sys.path[:] = path_before
         classifier = getattr(model.unwrap_python_model(), "classifier", None)
         if classifier is None:
             raise DatasetError(f"{uri} is not a micro-expression model package")

@@ -247,12 +247,22 @@ def peak_rss_mb(url: str) -> float:
     return max(peaks)
 
 
-def test_a_model_loaded_in_the_project_leaves_the_import_path_to_the_project(project_registry):
+def test_a_model_loaded_in_the_project_leaves_the_import_path_to_the_project(
+    project_registry, monkeypatch
+):
     """The model's packaged copy of the code must not come first in the workers this process
     spawns (they inherit sys.path): they would run other code than the process that loaded
     it, or fail to import what the project has and an older model's copy lacks."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
     before = list(sys.path)
     loaded = PackagedModelDataset(model_uri=f"models:/{MODEL}/1").load()
+    assert sys.path == before
+
+    # A plain MLflow load (as a server does) leaves the model's code on sys.path; loading it
+    # again must not leave a second copy in front of the project's.
+    mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    before = list(sys.path)
+    PackagedModelDataset(model_uri=f"models:/{MODEL}/1").load()
     assert sys.path == before
     assert type(loaded.classifier).__module__ == "micro_expression.inference.classifier"
 
