@@ -1,6 +1,12 @@
 import pytest
 
-from micro_expression.readers.labels import scheme_for
+from micro_expression.readers.labels import (
+    GENERATED_LAYOUTS,
+    coded_as,
+    dataset_emotions,
+    generated_datasets,
+    scheme_for,
+)
 
 
 def test_casme2_five_class_keeps_its_five_emotions_in_order():
@@ -55,6 +61,30 @@ def test_composite_three_class_mapping(dataset, emotion, label):
 def test_synthetic_uses_the_casme2_emotion_words():
     assert scheme_for("synthetic", 3).label("synthetic", "repression") == "negative"
     assert scheme_for("synthetic", 5).label("synthetic", "others") == "others"
+
+
+def test_generated_parts_are_coded_as_their_layout():
+    assert coded_as("synthetic") == "casme2"
+    assert [coded_as(f"synthetic_{layout}") for layout in GENERATED_LAYOUTS] == list(
+        GENERATED_LAYOUTS)
+    assert coded_as("casme3") == "casme3" and coded_as("synthetic_4dme") == "synthetic_4dme"
+    assert dataset_emotions("synthetic_samm") == dataset_emotions("samm")
+    assert generated_datasets(["casme2"]) == ["synthetic"]
+    assert generated_datasets(["casme3"]) == ["synthetic_casme3"]
+    assert generated_datasets(["casme2", "mmew"]) == ["synthetic_casme2", "synthetic_mmew"]
+
+
+def test_a_generated_composite_is_labelled_by_each_parts_own_mapping():
+    scheme = scheme_for("synthetic", 3)
+
+    assert set(scheme.mapping) == set(GENERATED_LAYOUTS)
+    assert scheme.label("synthetic", "repression") == "negative"
+    assert scheme.label("synthetic_casme3", "sad") == "negative"
+    assert scheme.label("synthetic_samm", "Sadness") == "negative"
+    assert scheme.label("synthetic_mmew", "happiness") == "positive"
+    assert scheme.label("synthetic_smic", "surprise") == "surprise"
+    with pytest.raises(ValueError, match="does not label clips of 'synthetic_mmew'"):
+        scheme_for("synthetic", 5).label("synthetic_mmew", "happiness")
 
 
 @pytest.mark.parametrize("name", ["smic", "composite"])

@@ -39,7 +39,7 @@ def test_saved_fields_match_the_sheet_and_frames(strongest_clip):
     assert truth.frame_numbers[truth.apex_index] == clip.apex
     assert truth.landmarks.shape == (len(clip.frame_numbers), 68, 2)
     assert truth.image_size == (240, 320)
-    assert (truth.subject, truth.filename) == (clip.subject_folder, clip.filename)
+    assert (truth.subject, truth.filename) == (clip.subject_name, clip.filename)
     assert truth.emotion == clip.emotion and truth.action_units == clip.action_unit_code
     assert truth.displacement(truth.apex_index).shape == (240, 320, 2)
     assert truth.displacement(truth.apex_index).dtype == np.float32
@@ -142,8 +142,8 @@ def test_the_reader_finds_each_clip_file_where_the_writer_put_it(tiny_corpus_roo
     assert len(clips) == len(corpus.clips)
     for spec in corpus.clips:
         expected = tiny_corpus_root / spec.ground_truth_file
-        assert ground_truth_file(tiny_corpus_root, spec.subject_folder, spec.filename) == expected
-        clip = clips[f"synthetic/{spec.subject_folder}/{spec.filename}"]
+        assert ground_truth_file(tiny_corpus_root, spec.subject_name, spec.filename) == expected
+        clip = clips[f"synthetic/{spec.subject_name}/{spec.filename}"]
         assert clip.ground_truth == str(expected) and expected.is_file()
 
 

@@ -50,6 +50,45 @@ def test_bad_parameter_is_named(override, named):
         generate_corpus(override)
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"layout": "casme4"}, r"'layout' names unknown layout\(s\) 'casme4'; known layouts: "
+                               r"casme2, samm, smic, casme3, mmew"),
+        ({"layout": "casme2+mmew+casme2"}, r"'layout' names 'casme2' more than once"),
+        ({"layout": ["mmew", "mmew"]}, r"'layout' names 'mmew' more than once"),
+        ({"layout": ""}, r"'layout' must name one or more layouts, none of them empty"),
+        ({"layout": []}, r"'layout' must name one or more layouts"),
+        ({"layout": "casme2+"}, r"'layout' must name one or more layouts, none of them empty"),
+        ({"layout": 3}, r"'layout' must be a layout name, names joined with '\+' or a list"),
+        ({"layout": "mmew", "classes": 5}, r"'classes' must be 3 with layout 'mmew' \(5 "
+                                           r"classes are CASME II's: layout casme2 alone\)"),
+        ({"layout": "casme2+samm", "classes": 5}, r"'classes' must be 3 with layout "
+                                                  r"'casme2\+samm'"),
+        ({"layout": "casme3", "clips_per_class": 5}, r"'clips_per_class' gives 15 clips per "
+                                                     r"subject \(5 x 3 classes\), more than "
+                                                     r"layout 'casme3' holds per subject \(13\)"),
+        ({"layout": "casme2+mmew+smic", "subjects": 2}, r"'subjects' must give each of the 3 "
+                                                        r"layouts of 'casme2\+mmew\+smic' a "
+                                                        r"subject"),
+    ],
+)
+def test_bad_layout_is_named_with_what_is_wrong(override, message):
+    with pytest.raises(ValueError, match=rf"synthetic parameter {message}"):
+        parse_params(override)
+
+
+def test_layout_is_a_name_names_joined_with_plus_or_a_list():
+    assert parse_params({}).layout == ("casme2",)
+    assert parse_params({"layout": "casme3"}).layout == ("casme3",)
+    joined, listed = parse_params({"layout": "casme2+mmew"}), parse_params(
+        {"layout": ["casme2", "mmew"]})
+    assert joined == listed and joined.layout == ("casme2", "mmew")
+    assert joined.to_dict()["layout"] == ["casme2", "mmew"]
+    assert joined.digest() != parse_params({"layout": "mmew+casme2"}).digest()
+    assert parse_params({"layout": "casme3", "clips_per_class": 4}).clips_per_class == 4
+
+
 def test_unknown_parameters_are_named():
     with pytest.raises(ValueError, match="subject_count"):
         parse_params({"subject_count": 3})

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class WritableCorpus(Protocol):
-    """What the synthetic pipeline hands over: a corpus that writes itself as CASME II."""
+    """What the synthetic pipeline hands over: a corpus that writes itself in its layouts."""
 
     def write(self, root: Path) -> Any: ...
 

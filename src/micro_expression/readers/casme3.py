@@ -38,6 +38,7 @@ SHEET_PATTERN = "cas(me)3_part_A_ME_label*.xlsx"
 DAMAGED_LIST = "error_info_damaged_image_partA.txt"
 POOR_QUALITY_LIST = "image_with_bad_quality_partA.txt"
 COLOUR_FOLDER = "color"
+PART_A_FOLDER = "part_A"
 # A listed frame: subject, video letter, frame number, as a path (``spNO.1/a/color/123.jpg``,
 # either slash) or separated by spaces, commas or underscores.
 LISTED_FRAME = re.compile(
@@ -144,7 +145,7 @@ def read_casme3(root: Path, dataset: str = "casme3") -> list[SourceClip]:
     """Every row of the Part A ME sheet (in ``root`` or ``root/annotation``) as a clip whose
     frames are ``root[/part_A]/<Subject>/<Filename>/color/<frame>.jpg``."""
     sheet = find_sheet([root, root / "annotation"], SHEET, SHEET_PATTERN)
-    frames_root = root / "part_A" if (root / "part_A").is_dir() else root
+    frames_root = root / PART_A_FOLDER if (root / PART_A_FOLDER).is_dir() else root
     list_folders = list(dict.fromkeys([sheet.parent, root, frames_root]))
     damaged = release_list(list_folders, DAMAGED_LIST)
     poor = release_list(list_folders, POOR_QUALITY_LIST)

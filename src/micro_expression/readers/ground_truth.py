@@ -1,6 +1,7 @@
 """Ground-truth sidecars of a corpus: the exact motion and landmarks of each clip.
 
-Stored as ``<root>/ground_truth/<subject>/<clip>.npz`` beside the CASME II layout, holding
+Stored as ``<root>/ground_truth/<subject>/<clip>.npz`` beside the clips of a layout's root,
+named after the clip id ``<dataset>/<subject>/<clip>`` its reader gives, holding
 the parameters of the clip's :class:`~micro_expression.flow.deformation.ClipMotion` and its
 landmark tracks; dense fields are computed from them on demand.
 """
@@ -25,7 +26,8 @@ _ARRAYS = (
 
 
 def ground_truth_file(root: str | Path, subject: str, clip: str) -> Path:
-    """Where a corpus at ``root`` keeps the ground truth of clip folder ``<subject>/<clip>``."""
+    """Where a corpus at ``root`` keeps the ground truth of clip ``<subject>/<clip>`` (its clip
+    id without the dataset)."""
     return Path(root) / GROUND_TRUTH_FOLDER / subject / f"{clip}.npz"
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Datasets read with another dataset's reader, and so coded with its emotion words.
-CODED_AS = {"synthetic": "casme2"}
+GENERATED = "synthetic"
+GENERATED_LAYOUTS = ("casme2", "samm", "smic", "casme3", "mmew")
+"""The layouts a generated corpus may be written in, each read by that dataset's reader."""
 
 MEGC_CLASSES = ("negative", "positive", "surprise")
 # MEGC2019 composite: CASME II negative = disgust + repression; SAMM negative = anger,
@@ -93,9 +95,27 @@ _OTHER_SCHEMES: dict[str, dict[int, tuple[tuple[str, ...], dict[str, str]]]] = {
 }
 
 
+def generated_datasets(layouts: Sequence[str], dataset: str = GENERATED) -> list[str]:
+    """The dataset name the clips of each part of a generated corpus in ``layouts`` carry:
+    ``synthetic`` for CASME II alone (the corpus as it always was), else
+    ``synthetic_<layout>`` per part."""
+    if tuple(layouts) == ("casme2",):
+        return [dataset]
+    return [f"{dataset}_{layout}" for layout in layouts]
+
+
+def coded_as(dataset: str) -> str:
+    """The dataset whose emotion words ``dataset`` is coded with: a part of a generated
+    corpus is coded as the layout it is written in (``synthetic`` alone as CASME II)."""
+    if dataset == GENERATED:
+        return "casme2"
+    layout = dataset.removeprefix(f"{GENERATED}_")
+    return layout if layout != dataset and layout in GENERATED_LAYOUTS else dataset
+
+
 def dataset_emotions(dataset: str) -> tuple[str, ...]:
     """The emotions ``dataset`` codes, as its reader writes them (lower case)."""
-    return EMOTIONS[CODED_AS.get(dataset, dataset)]
+    return EMOTIONS[coded_as(dataset)]
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,10 @@ class ClassScheme:
         """Class of ``emotion`` as written in ``dataset``, or None when the scheme drops it.
         Several emotions joined with ``+`` (a 4DME clip coded with more than one) have a
         class when all of them map to that one class."""
-        table = self.mapping[CODED_AS.get(dataset, dataset)]
+        table = self.mapping.get(coded_as(dataset))
+        if table is None:
+            raise ValueError(f"the {self.name} scheme does not label clips of {dataset!r}: it "
+                             f"labels {', '.join(self.mapping)}")
         classes = {table.get(part.strip()) for part in emotion.strip().lower().split("+")}
         return classes.pop() if len(classes) == 1 else None
 
@@ -120,22 +143,22 @@ class ClassScheme:
 
 def offered_classes(name: str) -> tuple[int, ...]:
     """The class counts dataset ``name`` can be labelled with (3 for every dataset)."""
-    return (3, *_OTHER_SCHEMES.get(CODED_AS.get(name, name), {}))
+    return (3, *_OTHER_SCHEMES.get(coded_as(name), {}))
 
 
 def scheme_for(name: str, classes: int) -> ClassScheme:
     """The ``classes``-class scheme of dataset ``name`` (3: negative/positive/surprise)."""
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset name {name!r}; valid names: {', '.join(DATASETS)}")
-    coded_as = CODED_AS.get(name, name)
+    source = coded_as(name)
     if classes == 3:
-        parts = COMPOSITE_PARTS if name == "composite" else (coded_as,)
-        sources = {part: _THREE_CLASS[part] for part in parts}
+        composites = {"composite": COMPOSITE_PARTS, GENERATED: GENERATED_LAYOUTS}
+        sources = {part: _THREE_CLASS[part] for part in composites.get(name, (source,))}
         return ClassScheme(f"3-class {name}", MEGC_CLASSES, sources)
-    others = _OTHER_SCHEMES.get(coded_as, {})
+    others = _OTHER_SCHEMES.get(source, {})
     if classes in others:
         names, mapping = others[classes]
-        return ClassScheme(f"{classes}-class {name}", names, {coded_as: mapping})
+        return ClassScheme(f"{classes}-class {name}", names, {source: mapping})
     counts = [str(c) for c in offered_classes(name)]
     offered = (f"dataset.classes={', '.join(counts[:-1])} or {counts[-1]}" if len(counts) > 1
                else "only dataset.classes=3")

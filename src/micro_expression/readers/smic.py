@@ -16,6 +16,7 @@ from micro_expression.readers.records import SourceClip
 
 FPS = 100.0
 HS_FOLDER = "HS"
+MICRO_FOLDER = "micro"
 SUBJECT_PATTERN = re.compile(r"s(\d+)")
 # Frames are ``image<number>`` in the release; the original BMPs are accepted too.
 FRAME_PATTERN = re.compile(r"\D*(\d+)\.(?:jpe?g|bmp|png)", re.IGNORECASE)
@@ -23,7 +24,8 @@ FRAME_PATTERN = re.compile(r"\D*(\d+)\.(?:jpe?g|bmp|png)", re.IGNORECASE)
 
 def _subject_folders(folder: Path) -> list[Path]:
     found = [
-        p for p in folder.iterdir() if SUBJECT_PATTERN.fullmatch(p.name) and (p / "micro").is_dir()
+        p for p in folder.iterdir()
+        if SUBJECT_PATTERN.fullmatch(p.name) and (p / MICRO_FOLDER).is_dir()
     ]
     return sorted(found, key=lambda p: int(SUBJECT_PATTERN.fullmatch(p.name).group(1)))
 
@@ -45,7 +47,7 @@ def read_smic(root: Path, dataset: str = "smic") -> list[SourceClip]:
     hs = hs_folder(root)
     listed = []
     for subject in _subject_folders(hs):
-        for class_folder in sorted(p for p in (subject / "micro").iterdir() if p.is_dir()):
+        for class_folder in sorted(p for p in (subject / MICRO_FOLDER).iterdir() if p.is_dir()):
             for clip in sorted(p for p in class_folder.iterdir() if p.is_dir()):
                 files = numbered_frames(clip, FRAME_PATTERN)
                 listed.append((subject.name, class_folder.name, clip, files))

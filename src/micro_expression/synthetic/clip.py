@@ -63,7 +63,7 @@ def render_clip(clip: ClipSpec, face: IdentityFace, params: SyntheticParams) -> 
     ground_truth = ClipGroundTruth.from_motion(
         onset_landmarks=face.landmarks,
         motion=motion,
-        subject=clip.subject_folder,
+        subject=clip.subject_name,
         filename=clip.filename,
         emotion=clip.emotion,
         action_units=clip.action_unit_code,

@@ -1,34 +1,43 @@
-"""The CASME II coding sheet (``CASME2-coding-20140508.xlsx``), written reproducibly."""
+"""Coding sheets (``.xlsx``) of the generated corpus, written reproducibly."""
 
 from __future__ import annotations
 
 import datetime
 import io
 import zipfile
-from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
 from micro_expression.synthetic.archive import normalised_zip
 
-# The real sheet's header row; ``None`` cells are the two unnamed columns, which pandas
-# reads as "Unnamed: 2" and "Unnamed: 6".
-HEADER = (
-    "Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None,
-    "Action Units", "Estimated Emotion",
-)  # fmt: skip
+Row = tuple[Any, ...]
+# CASME II's sheet is dated 2014-05-08; any fixed date keeps the bytes reproducible.
 _SHEET_DATE = datetime.datetime(2014, 5, 8)
 
 
-def coding_sheet_bytes(rows: Iterable[tuple[int, str, int, int, int, str, str]]) -> bytes:
-    """xlsx bytes for ``(subject, filename, onset, apex, offset, action_units, emotion)`` rows."""
+@dataclass(frozen=True)
+class CodingSheet:
+    """One worksheet: ``preamble`` rows above the ``header`` row, then one row per clip.
+
+    ``None`` cells stay empty (pandas reads an unnamed header cell as ``Unnamed: <n>``).
+    """
+
+    header: Row
+    rows: tuple[Row, ...]
+    title: str = "Sheet1"
+    preamble: tuple[Row, ...] = ()
+
+
+def coding_sheet_bytes(sheet: CodingSheet) -> bytes:
+    """xlsx bytes of ``sheet``, the same for the same sheet."""
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Sheet1"
-    sheet.append(HEADER)
-    for subject, filename, onset, apex, offset, action_units, emotion in rows:
-        sheet.append([subject, filename, None, onset, apex, offset, None, action_units, emotion])
+    worksheet = workbook.active
+    worksheet.title = sheet.title
+    for row in (*sheet.preamble, sheet.header, *sheet.rows):
+        worksheet.append(list(row))
     # openpyxl stamps the current time unless both dates are set and the zip is re-packed.
     workbook.properties.created = _SHEET_DATE
     workbook.properties.modified = _SHEET_DATE

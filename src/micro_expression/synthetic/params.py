@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from micro_expression.parameters import block_values
+from micro_expression.synthetic.layouts import LAYOUTS
 
 # Bumped whenever the generator's output changes for the same parameters, so that an
 # existing corpus written by an older generator is not mistaken for an up-to-date one.
@@ -36,6 +37,7 @@ class SyntheticParams:
     """Validated parameters of :func:`micro_expression.synthetic.generate_corpus`."""
 
     seed: int = 2024
+    layout: tuple[str, ...] = ("casme2",)
     subjects: int = 8
     clips_per_class: int = 3
     classes: int = 3
@@ -95,6 +97,47 @@ def _float_pair(name: str, value: Any) -> tuple[float, float]:
     return _pair(name, value, _number)
 
 
+def parse_layout(value: Any) -> tuple[str, ...]:
+    """``synthetic.layout`` as layout names: one name, two or more joined with ``+``
+    (``casme2+mmew``: ``kedro run --params`` splits on commas) or a list of names."""
+    if isinstance(value, str):
+        names = [name.strip() for name in value.split("+")]
+    elif isinstance(value, list | tuple) and all(isinstance(name, str) for name in value):
+        names = [name.strip() for name in value]
+    else:
+        raise _fail("layout", "must be a layout name, names joined with '+' or a list of names",
+                    value)
+    if not names or "" in names:
+        raise _fail("layout", "must name one or more layouts, none of them empty", value)
+    unknown = [name for name in names if name not in LAYOUTS]
+    if unknown:
+        raise _fail("layout", f"names unknown layout(s) {', '.join(map(repr, unknown))}; known "
+                    f"layouts: {', '.join(LAYOUTS)}", value)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise _fail("layout", f"names {', '.join(map(repr, repeated))} more than once", value)
+    return tuple(names)
+
+
+def _check_layout_fits(layout: tuple[str, ...], subjects: int, clips_per_class: int,
+                       classes: int) -> None:
+    """Every layout gets a subject and can hold each subject's clips and class scheme."""
+    joined = "+".join(layout)
+    if classes == 5 and layout != ("casme2",):
+        raise _fail("classes", f"must be 3 with layout {joined!r} (5 classes are CASME II's: "
+                    "layout casme2 alone)", classes)
+    if subjects < len(layout):
+        raise _fail("subjects", f"must give each of the {len(layout)} layouts of {joined!r} a "
+                    "subject (subjects are dealt to them in turn)", subjects)
+    per_subject = clips_per_class * classes
+    for name in layout:
+        limit = LAYOUTS[name].max_clips_per_subject
+        if limit is not None and per_subject > limit:
+            raise _fail("clips_per_class", f"gives {per_subject} clips per subject "
+                        f"({clips_per_class} x {classes} classes), more than layout {name!r} "
+                        f"holds per subject ({limit})", clips_per_class)
+
+
 def _parse_nuisance(raw: Any) -> Nuisance:
     merged = {**asdict(Nuisance()),
               **block_values(raw, "synthetic.nuisance", Nuisance.__dataclass_fields__)}
@@ -146,11 +189,16 @@ def parse_params(raw: dict[str, Any]) -> SyntheticParams:
     if not 0 <= difficulty <= 1:
         raise _fail("difficulty", "must be in [0, 1]", difficulty)
     frame_count = _int_pair("frame_count", merged["frame_count"], 3)
+    layout = parse_layout(merged["layout"])
+    subjects = _integer("subjects", merged["subjects"], 1, 99)
+    clips_per_class = _integer("clips_per_class", merged["clips_per_class"], 1, 99)
+    _check_layout_fits(layout, subjects, clips_per_class, classes)
     nuisance = merged["nuisance"]
     return SyntheticParams(
         seed=_integer("seed", merged["seed"], 0),
-        subjects=_integer("subjects", merged["subjects"], 1, 99),
-        clips_per_class=_integer("clips_per_class", merged["clips_per_class"], 1, 99),
+        layout=layout,
+        subjects=subjects,
+        clips_per_class=clips_per_class,
         classes=classes,
         frame_count=frame_count,
         onset_frame=_int_pair("onset_frame", merged["onset_frame"], 1),

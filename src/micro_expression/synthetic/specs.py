@@ -1,11 +1,16 @@
 """The corpus plan as plain data: subjects, clips and the corpus that holds them.
 
-Layout written under a root folder (the CASME II layout, plus ground truth and a manifest)::
+Written under a root folder, in the layout of ``synthetic.layout`` (CASME II by default),
+plus ground truth and a manifest::
 
     CASME2-coding-20140508.xlsx
     CASME2_RAW_selected/sub01/EP02_01f/img<onset>.jpg ... img<offset>.jpg
     ground_truth/sub01/EP02_01f.npz
     corpus.json
+
+With two or more layouts, each part (its subjects dealt round-robin) is under
+``<root>/<layout>/`` and ``corpus.json`` stays in ``<root>``. A clip's ground truth is
+``ground_truth/<subject>/<clip>.npz`` in its part, after the clip id its reader gives it.
 """
 
 from __future__ import annotations
@@ -15,22 +20,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from micro_expression.readers.casme2 import FRAMES_FOLDER
-from micro_expression.readers.ground_truth import GROUND_TRUTH_FOLDER
+from micro_expression.readers.generated import part_root
+from micro_expression.readers.ground_truth import ground_truth_file
+from micro_expression.readers.labels import generated_datasets
+from micro_expression.synthetic.coding_sheet import CodingSheet
 from micro_expression.synthetic.face import IdentitySpec
+from micro_expression.synthetic.layouts import LAYOUTS, CorpusLayout
 from micro_expression.synthetic.params import SyntheticParams
+
+
+def part_folders(layouts: tuple[str, ...]) -> dict[str, str]:
+    """The folder of each layout's part, relative to the corpus root (``.`` when alone)."""
+    return {layout: part_root(Path(), layouts, layout).as_posix() for layout in layouts}
 
 
 @dataclass(frozen=True)
 class SubjectSpec:
-    """One subject: its number (``sub%02d``) and identity."""
+    """One subject: its number, identity and the layout it is written in."""
 
     number: int
     identity: IdentitySpec
+    layout: str
 
     @property
-    def folder(self) -> str:
-        return f"sub{self.number:02d}"
+    def name(self) -> str:
+        """The subject as its layout's reader names it (``sub01``, ``S02``, ``spNO.3``)."""
+        return LAYOUTS[self.layout].subject_name(self.number)
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,9 @@ class ClipSpec:
 
     ``action_units`` are the coded units with relative strengths (the strongest is 1);
     ``distractor`` is an uncoded weak unit from another emotion (``difficulty``);
-    ``side_gain`` scales the image-left / image-right halves.
+    ``side_gain`` scales the image-left / image-right halves. ``emotion`` is the word the
+    clip's layout codes it with; ``part`` is the folder of that layout's part in the corpus
+    root (``.`` when the corpus has one layout) and ``dataset`` the name its clips carry.
     """
 
     subject: int
@@ -54,10 +71,17 @@ class ClipSpec:
     apex: int
     offset: int
     seed: int
+    layout: str
+    part: str
+    dataset: str
 
     @property
-    def subject_folder(self) -> str:
-        return f"sub{self.subject:02d}"
+    def corpus_layout(self) -> CorpusLayout:
+        return LAYOUTS[self.layout]
+
+    @property
+    def subject_name(self) -> str:
+        return self.corpus_layout.subject_name(self.subject)
 
     @property
     def frame_numbers(self) -> range:
@@ -69,15 +93,24 @@ class ClipSpec:
         return "+".join(str(unit) for unit, _ in self.action_units)
 
     @property
+    def clip_id(self) -> str:
+        """The clip id its layout's reader gives the clip (``synthetic/sub01/EP02_01f``)."""
+        return f"{self.dataset}/{self.subject_name}/{self.corpus_layout.clip_name(self)}"
+
+    @property
     def clip_folder(self) -> str:
-        return f"{FRAMES_FOLDER}/{self.subject_folder}/{self.filename}"
+        return (Path(self.part) / self.corpus_layout.clip_folder(self)).as_posix()
 
     @property
     def ground_truth_file(self) -> str:
-        return f"{GROUND_TRUTH_FOLDER}/{self.subject_folder}/{self.filename}.npz"
+        _, subject, name = self.clip_id.split("/", 2)
+        return ground_truth_file(self.part, subject, name).as_posix()
+
+    def frame_name(self, number: int) -> str:
+        return self.corpus_layout.frame_name(self, number)
 
     def frame_file(self, number: int) -> str:
-        return f"{self.clip_folder}/img{number}.jpg"
+        return f"{self.clip_folder}/{self.frame_name(number)}"
 
     def files(self) -> list[str]:
         """Root-relative paths of every file of this clip (frames, then ground truth)."""
@@ -98,9 +131,9 @@ class GeneratedCorpus:
 
     def counts(self) -> dict[str, Any]:
         """Clips, frames and subjects, clips per class, per emotion and per subject and class."""
-        per_subject: dict[str, Counter] = {s.folder: Counter() for s in self.subjects}
+        per_subject: dict[str, Counter] = {s.name: Counter() for s in self.subjects}
         for clip in self.clips:
-            per_subject[clip.subject_folder][clip.label] += 1
+            per_subject[clip.subject_name][clip.label] += 1
         return {
             "clips": len(self.clips),
             "frames": self.frame_count,
@@ -110,12 +143,26 @@ class GeneratedCorpus:
             "per_subject": {k: dict(sorted(v.items())) for k, v in per_subject.items()},
         }
 
-    def sheet_rows(self) -> list[tuple[int, str, int, int, int, str, str]]:
-        """Coding-sheet rows ``(Subject, Filename, Onset, Apex, Offset, AUs, emotion)``."""
-        return [
-            (c.subject, c.filename, c.onset, c.apex, c.offset, c.action_unit_code, c.emotion)
-            for c in self.clips
-        ]
+    def datasets(self) -> list[str]:
+        """The dataset names its clips carry when read, in layout order: ``["synthetic"]``
+        for CASME II alone, else ``synthetic_<layout>`` per part."""
+        return generated_datasets(self.params.layout)
+
+    def subject_ids(self) -> list[str]:
+        """Its subjects as ingestion names them (``synthetic/sub01``, ``synthetic_mmew/S02``),
+        sorted."""
+        dataset = dict(zip(self.params.layout, self.datasets()))
+        return sorted(f"{dataset[s.layout]}/{s.name}" for s in self.subjects)
+
+    def sheets(self) -> dict[str, CodingSheet]:
+        """The coding sheet of each part that has one, by its root-relative path."""
+        sheets = {}
+        for name, part in part_folders(self.params.layout).items():
+            layout = LAYOUTS[name]
+            sheet = layout.sheet([clip for clip in self.clips if clip.layout == name])
+            if sheet is not None:
+                sheets[(Path(part) / layout.sheet_file).as_posix()] = sheet
+        return sheets
 
     def write(self, root: str | Path) -> dict[str, Any]:
         """Write the corpus under ``root`` and return its manifest (``corpus.json``).

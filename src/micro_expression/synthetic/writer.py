@@ -2,7 +2,8 @@
 
 ``corpus.json`` records the parameters, their digest, the counts and the sha256 of every
 file. A later write with the same digest re-renders only clips whose files are missing,
-damaged or accompanied by strays; with another digest the old corpus is replaced.
+damaged or accompanied by strays; with another digest the old corpus, in whichever layouts,
+is replaced.
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from micro_expression import __version__
-from micro_expression.readers.casme2 import FRAMES_FOLDER
-from micro_expression.readers.casme2 import SHEET as SHEET_FILENAME
+from micro_expression.readers.generated import MANIFEST_FILENAME
 from micro_expression.readers.ground_truth import GROUND_TRUTH_FOLDER
 from micro_expression.synthetic.archive import npz_bytes
 from micro_expression.synthetic.clip import RenderedClip, render_clip
 from micro_expression.synthetic.coding_sheet import coding_sheet_bytes
 from micro_expression.synthetic.face import IdentityFace, render_identity
+from micro_expression.synthetic.layouts import LAYOUTS
 from micro_expression.synthetic.specs import ClipSpec, GeneratedCorpus
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_FILENAME = "corpus.json"
 # Written before anything else, so an interrupted first write is still known to be ours.
 MARKER_FILENAME = ".synthetic-corpus"
 ALLOWED_FOREIGN_FILES = {".gitkeep"}
@@ -39,10 +39,12 @@ def write_corpus(corpus: GeneratedCorpus, root: Path) -> dict[str, Any]:
     """Write ``corpus`` under ``root`` unless it is there intact; returns the manifest."""
     digest = corpus.params.digest()
     previous = _read_manifest(root)
+    sheets = corpus.sheets()
     if previous is not None and previous.get("params_digest") == digest:
         hashes = dict(previous["files"])
         stale = [clip for clip in corpus.clips if not _clip_intact(root, clip, hashes)]
-        if not stale and _file_matches(root / SHEET_FILENAME, hashes.get(SHEET_FILENAME)):
+        sheets_intact = all(_file_matches(root / path, hashes.get(path)) for path in sheets)
+        if not stale and sheets_intact:
             logger.info("Synthetic corpus at %s is intact; nothing to write", root)
             return previous
         logger.info("Synthetic corpus at %s: re-rendering %d damaged clip(s)", root, len(stale))
@@ -59,9 +61,10 @@ def write_corpus(corpus: GeneratedCorpus, root: Path) -> dict[str, Any]:
         rendered = render_clip(clip, faces[clip.subject], corpus.params)
         hashes.update(_write_clip(root, clip, rendered))
 
-    sheet = coding_sheet_bytes(corpus.sheet_rows())
-    _write_atomic(root / SHEET_FILENAME, sheet)
-    hashes[SHEET_FILENAME] = _sha256(sheet)
+    for path, sheet in sheets.items():
+        data = coding_sheet_bytes(sheet)
+        _write_atomic(root / path, data)
+        hashes[path] = _sha256(data)
     manifest = {
         "generator": "micro_expression.synthetic",
         "package_version": __version__,
@@ -85,7 +88,7 @@ def _write_clip(root: Path, clip: ClipSpec, rendered: RenderedClip) -> dict[str,
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     for number, data in zip(clip.frame_numbers, rendered.frames):
-        (partial / f"img{number}.jpg").write_bytes(data)
+        (partial / clip.frame_name(number)).write_bytes(data)
         hashes[clip.frame_file(number)] = _sha256(data)
     if final.exists():
         shutil.rmtree(final)
@@ -125,10 +128,19 @@ def _read_manifest(root: Path) -> dict[str, Any] | None:
 
 def _clip_intact(root: Path, clip: ClipSpec, hashes: dict[str, str]) -> bool:
     folder = root / clip.clip_folder
-    expected = {f"img{n}.jpg" for n in clip.frame_numbers}
+    expected = {clip.frame_name(n) for n in clip.frame_numbers}
     if not folder.is_dir() or set(os.listdir(folder)) != expected:
         return False
     return all(_file_matches(root / path, hashes.get(path)) for path in clip.files())
+
+
+def _written_names() -> set[str]:
+    """Every name a corpus in any layouts may write in its root: each layout's own, each
+    part folder, the ground truth and the manifest."""
+    names = {GROUND_TRUTH_FOLDER, MANIFEST_FILENAME}
+    for name, layout in LAYOUTS.items():
+        names |= {name, *layout.top_level_names}
+    return names
 
 
 def _claim_root(root: Path) -> None:
@@ -141,8 +153,10 @@ def _claim_root(root: Path) -> None:
             f"{root} is not empty and holds no generated corpus ({MANIFEST_FILENAME} missing): "
             f"refusing to overwrite {foreign[:5]}; pick an empty folder"
         )
-    for folder in (FRAMES_FOLDER, GROUND_TRUTH_FOLDER):
-        shutil.rmtree(root / folder, ignore_errors=True)
-    for name in (SHEET_FILENAME, MANIFEST_FILENAME):
-        (root / name).unlink(missing_ok=True)
+    for name in _written_names():
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
     (root / MARKER_FILENAME).write_text("written by micro_expression.synthetic\n")

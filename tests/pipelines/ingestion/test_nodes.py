@@ -233,7 +233,7 @@ def test_generated_clips_name_their_ground_truth_file(generated):
 
     assert rejected.empty
     expected = {
-        f"synthetic/{clip.subject_folder}/{clip.filename}": str(root / clip.ground_truth_file)
+        clip.clip_id: str(root / clip.ground_truth_file)
         for clip in corpus.clips
     }
     assert dict(zip(index.clip_id, index.ground_truth_path)) == expected
@@ -245,7 +245,7 @@ def test_a_clip_without_its_ground_truth_file_is_kept_and_named(generated, tmp_p
     copy = shutil.copytree(root, tmp_path / "synthetic")
     lost = corpus.clips[1]
     (copy / lost.ground_truth_file).unlink()
-    lost_id = f"synthetic/{lost.subject_folder}/{lost.filename}"
+    lost_id = lost.clip_id
 
     with caplog.at_level(logging.WARNING, logger="micro_expression.readers"):
         index, _ = _index(copy, name="synthetic")
