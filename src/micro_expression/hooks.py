@@ -37,7 +37,7 @@ from micro_expression.lineage.tables import TRACKED_TABLES, TrackedTable
 from micro_expression.mappings import flatten
 from micro_expression.parameters import PARSERS, check_run_parameters, used_blocks
 from micro_expression.project_lock import ProjectLock, acquire
-from micro_expression.training.folds import trains_models
+from micro_expression.training.folds import trains_models, use_run_config
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,16 @@ ARTIFACT_TABLES = {
 }
 """Tables logged, when a run saves them, as artifacts under these folders (Parquet, and CSV
 that the MLflow UI previews)."""
+
+
+class FoldRegistrationHooks:
+    """Builds the fold pipelines from the run's own configuration: Kedro registers pipelines
+    from the files on disk, so ``--params splitting.protocol=...`` or ``synthetic.layout=...``
+    would otherwise run the folds the files describe."""
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        use_run_config(context.project_path, context.config_loader)
 
 
 class ParameterCheckHooks:

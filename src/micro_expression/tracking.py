@@ -69,6 +69,8 @@ FOLD_NODES = (TRAIN_NODE, TRAIN_TEST_NODE)
 CHECKPOINT_MODEL_TYPE = "fold-checkpoint"
 """The type of the logged models that hold fold checkpoints (the registered final model is a
 pyfunc)."""
+HELD_OUT_TAGS = ("held_out_subject", "held_out_dataset")
+"""What a fold tests on: a subject (loso) or a dataset (the dataset protocols)."""
 SCORED_DATASET = "preprocessed_index"
 """The dataset input that each fold's held-out scores are linked to."""
 
@@ -135,8 +137,9 @@ def log_fold_training(
 ) -> str:
     """Parameters, per-step losses and checkpoint of one fold, into its run; the id of the
     logged model that holds the checkpoint."""
-    if checkpoint["held_out_subject"] is not None:
-        client.set_tag(run_id, "held_out_subject", checkpoint["held_out_subject"])
+    for tag in HELD_OUT_TAGS:
+        if checkpoint.get(tag) is not None:
+            client.set_tag(run_id, tag, checkpoint[tag])
     flat = flatten(params, keep_empty=False)
     flat.update({"fold": fold, "fold_seed": checkpoint["seed"]})
     client.log_batch(run_id, params=[
@@ -160,7 +163,7 @@ def log_fold_checkpoint(
     model = client.create_logged_model(
         client.get_run(run_id).info.experiment_id, name=fold, source_run_id=run_id,
         model_type=CHECKPOINT_MODEL_TYPE,
-        tags={"fold": fold, "held_out_subject": str(checkpoint["held_out_subject"] or "none")},
+        tags={"fold": fold, **{tag: str(checkpoint.get(tag) or "none") for tag in HELD_OUT_TAGS}},
         params={"architecture": str(checkpoint["model"]["architecture"]),
                 "fold_seed": str(checkpoint["seed"]), "best_step": str(checkpoint["best_step"])},
     )

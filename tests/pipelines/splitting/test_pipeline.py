@@ -1,11 +1,11 @@
 from micro_expression.pipelines.splitting import create_pipeline
-from micro_expression.pipelines.splitting.nodes import make_loso_folds
+from micro_expression.pipelines.splitting.nodes import make_folds
 from tests.training.corpus import write_corpus
 
 
-def test_make_loso_folds_covers_every_stored_clip(tmp_path):
+def test_make_folds_covers_every_stored_clip(tmp_path):
     index = write_corpus(tmp_path, subjects=3)
-    folds = make_loso_folds(index, {"validation_subjects": 1, "seed": 0})
+    folds = make_folds(index, {"validation_subjects": 1, "seed": 0})
     assert sorted(folds["fold"].unique()) == [
         "final", "fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03",
     ]

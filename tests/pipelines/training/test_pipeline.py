@@ -8,7 +8,7 @@ SUBJECTS = ["synthetic/sub01", "synthetic/sub010", "casme2/sub01"]
 
 @pytest.fixture
 def pipeline(monkeypatch):
-    monkeypatch.setattr(folds, "registered_subjects", lambda: SUBJECTS)
+    monkeypatch.setattr(folds, "registered_subjects", lambda *args: SUBJECTS)
     return training_pipeline.create_pipeline()
 
 

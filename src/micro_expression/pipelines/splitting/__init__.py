@@ -1,4 +1,4 @@
-"""Leave-one-subject-out folds of the preprocessed clips."""
+"""The evaluation protocol's folds of the preprocessed clips."""
 
 from micro_expression.pipelines.splitting.pipeline import create_pipeline
 

@@ -38,7 +38,7 @@ def train_fold(
     classes = class_names(preprocessed_index, config.classes)
     clips = fold_clip_table(preprocessed_index, rows, classes)
     seed = config.seed + int(rows["fold_number"].iloc[0])
-    held_out = rows["held_out_subject"].iloc[0]
+    held_out = rows.iloc[0][["held_out_subject", "held_out_dataset"]]
     set_cpu_threads(config.threads)
     keep, fields = config.keep_clips_in_memory, config.sample_fields()
     train, validation = (clips[clips["role"] == role] for role in ("train", "validation"))
@@ -54,7 +54,8 @@ def train_fold(
     )
     checkpoint = {
         "fold": fold,
-        "held_out_subject": held_out if pd.notna(held_out) else None,
+        "held_out_subject": _value_or_none(held_out["held_out_subject"]),
+        "held_out_dataset": _value_or_none(held_out["held_out_dataset"]),
         "seed": seed,
         "classes": classes,
         "model": config.model_args(len(classes)),
@@ -67,6 +68,10 @@ def train_fold(
         "state_dict": trained.state_dict,
     }
     return checkpoint, trained.history.assign(fold=fold)
+
+
+def _value_or_none(value: Any) -> Any:
+    return value if pd.notna(value) else None
 
 
 def train_and_test_fold(
@@ -96,7 +101,7 @@ def predict_held_out(
     params: dict[str, Any],
     fold: str,
 ) -> pd.DataFrame:
-    """Per-clip predictions of the fold's model on its held-out subject (centre windows)."""
+    """Per-clip predictions of the fold's model on its held-out clips (centre windows)."""
     from micro_expression.model import input_key
     from micro_expression.training.data import ClipSamples, fold_clip_table
     from micro_expression.training.device import select_device, set_cpu_threads
