@@ -11,7 +11,7 @@ from kedro.framework.startup import bootstrap_project
 
 from micro_expression.pipelines.preprocessing.nodes import describe_preprocessing
 from micro_expression.tracking import REGISTERED_MODELS
-from tests.kedro_project import copy_project
+from tests.kedro_project import copy_project, set_parameters
 from tests.training.corpus import write_corpus
 
 FOLDS = ["fold_synthetic_sub01", "fold_synthetic_sub02", "fold_synthetic_sub03"]
@@ -29,7 +29,8 @@ def project(tmp_path, monkeypatch):
     (root / "data" / "03_primary" / "preprocessing_manifest.json").write_text(json.dumps(
         describe_preprocessing(index, index.assign(n_frames=8), {"crop_size": 144})
     ))
-    # The fold pipelines are built from the subjects of the clip index on disk.
+    # The fold pipelines are built from the generated corpus' plan: its 3 subjects.
+    set_parameters(root, "synthetic", {"synthetic": {"subjects": 3}})
     clip_index = root / "data" / "02_intermediate" / "clip_index.parquet"
     index[["clip_id", "subject"]].to_parquet(clip_index)
     monkeypatch.chdir(root)
