@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from micro_expression.synthetic import generate_corpus
+from micro_expression.synthetic import writer as writer_module
 
 TINY = {
     "seed": 11,
@@ -29,3 +30,17 @@ def tiny_corpus_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny") / "synthetic"
     generate_corpus(TINY).write(root)
     return root
+
+
+@pytest.fixture
+def rendered_clips(monkeypatch) -> list[str]:
+    """Ids of the clips rendered by ``write`` during a test."""
+    rendered = []
+    real = writer_module.render_clip
+
+    def counting(clip, face, params):
+        rendered.append(clip.clip_id)
+        return real(clip, face, params)
+
+    monkeypatch.setattr(writer_module, "render_clip", counting)
+    return rendered

@@ -8,7 +8,6 @@ import pytest
 
 from micro_expression import synthetic
 from micro_expression.synthetic import generate_corpus
-from micro_expression.synthetic import writer as writer_module
 
 CASME2_COLUMNS = [
     "Subject", "Filename", "Unnamed: 2", "OnsetFrame", "ApexFrame", "OffsetFrame",
@@ -96,20 +95,6 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tiny_corpus_root, tiny_para
     assert other["CASME2-coding-20140508.xlsx"] != original["CASME2-coding-20140508.xlsx"]
 
 
-@pytest.fixture
-def rendered_clips(monkeypatch):
-    """Names of the clips rendered by ``write`` during a test."""
-    rendered = []
-    real = writer_module.render_clip
-
-    def counting(clip, face, params):
-        rendered.append(clip.filename)
-        return real(clip, face, params)
-
-    monkeypatch.setattr(writer_module, "render_clip", counting)
-    return rendered
-
-
 def test_intact_corpus_is_not_rewritten_damaged_clip_is(tiny_params, tmp_path, rendered_clips):
     corpus = generate_corpus(tiny_params)
     root = tmp_path / "synthetic"
@@ -126,7 +111,7 @@ def test_intact_corpus_is_not_rewritten_damaged_clip_is(tiny_params, tmp_path, r
     frame.write_bytes(frame.read_bytes()[:100])
     (root / corpus.clips[4].ground_truth_file).unlink()
     assert corpus.write(root) == first
-    assert sorted(rendered_clips) == sorted([damaged_clip.filename, corpus.clips[4].filename])
+    assert sorted(rendered_clips) == sorted([damaged_clip.clip_id, corpus.clips[4].clip_id])
     assert _tree_bytes(root) == original
 
 
@@ -138,7 +123,7 @@ def test_stray_frame_marks_the_clip_damaged(tiny_params, tmp_path, rendered_clip
     (root / clip.clip_folder / f"img{clip.offset + 1}.jpg").write_bytes(b"stray")
     rendered_clips.clear()
     corpus.write(root)
-    assert rendered_clips == [clip.filename]
+    assert rendered_clips == [clip.clip_id]
     assert not (root / clip.clip_folder / f"img{clip.offset + 1}.jpg").exists()
 
 

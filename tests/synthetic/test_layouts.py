@@ -9,7 +9,6 @@ from micro_expression.readers.ground_truth import GROUND_TRUTH_FOLDER, load_grou
 from micro_expression.readers.labels import GENERATED_LAYOUTS
 from micro_expression.readers.validation import triage
 from micro_expression.synthetic import generate_corpus
-from micro_expression.synthetic import writer as writer_module
 from micro_expression.synthetic.layouts import LAYOUTS
 
 SMALL = {
@@ -142,25 +141,18 @@ def test_a_rewrite_in_other_layouts_cleans_the_previous_ones(casme2_and_mmew, tm
 
 
 @pytest.mark.parametrize("layout", ["casme3", "smic+mmew"])
-def test_only_a_damaged_clip_is_rendered_again(layout, tmp_path, monkeypatch):
+def test_only_a_damaged_clip_is_rendered_again(layout, tmp_path, rendered_clips):
     corpus = generate_corpus({**SMALL, "layout": layout})
     root = tmp_path / "synthetic"
     corpus.write(root)
     original = _tree_bytes(root)
-    rendered = []
-    real = writer_module.render_clip
-
-    def counting(clip, face, params):
-        rendered.append(clip.clip_id)
-        return real(clip, face, params)
-
-    monkeypatch.setattr(writer_module, "render_clip", counting)
+    rendered_clips.clear()
     corpus.write(root)
-    assert rendered == []
+    assert rendered_clips == []
 
     damaged = corpus.clips[-1]
     frame = root / damaged.frame_file(damaged.apex)
     frame.write_bytes(frame.read_bytes()[:100])
     corpus.write(root)
-    assert rendered == [damaged.clip_id]
+    assert rendered_clips == [damaged.clip_id]
     assert _tree_bytes(root) == original
